@@ -1,0 +1,96 @@
+//! Storage of users: the [`UserStore`] trait and its sqlx implementation.
+
+mod backend;
+mod sql;
+mod sqlx_store;
+
+use std::future::Future;
+
+pub use backend::Backend;
+#[cfg(feature = "sqlite")]
+pub use backend::sqlite_options;
+pub use sql::{create_table_sql, Statements};
+pub use sqlx_store::SqlxStore;
+
+use crate::email::EmailError;
+use crate::user::{AuthUser, Changes};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique constraint refused the write; `field` is the JSON name of the field whose
+    /// value is taken (`email` for the email key).
+    #[error("a user with this {field} already exists")]
+    AlreadyExists {
+        /// The JSON name of the conflicting field.
+        field: &'static str,
+    },
+    /// The email address to store is not a valid address.
+    #[error("invalid email address: {0}")]
+    InvalidEmail(#[from] EmailError),
+    /// A change named a column the user table does not have, or one that cannot be set.
+    #[error("column `{0}` cannot be changed")]
+    UnknownColumn(String),
+    /// A stored row could not be turned back into a user.
+    #[error("cannot decode a stored user: {0}")]
+    Decode(String),
+    /// The database failed (connection, pool timeout, constraint other than uniqueness…).
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl StoreError {
+    /// Whether the failure means the database is unreachable or saturated (answer 503)
+    /// rather than broken (answer 500).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        )
+    }
+}
+
+/// Where users live. One implementation, [`SqlxStore`], serves SQLite, PostgreSQL and
+/// MySQL/MariaDB; the trait exists so tests and other back ends can plug in.
+///
+/// Every write is one statement or one transaction: a failed write leaves nothing behind.
+pub trait UserStore<U: AuthUser>: Clone + Send + Sync + 'static {
+    /// Inserts `user` and returns it as stored: the id assigned (auto-increment ids),
+    /// `created_at`/`updated_at` fields set to now. The email key is computed from
+    /// [`AuthUser::email`]. A taken email key or unique field →
+    /// [`StoreError::AlreadyExists`].
+    fn create(&self, user: U) -> impl Future<Output = Result<U, StoreError>> + Send;
+
+    /// The user with this id.
+    fn get(&self, id: &U::Id) -> impl Future<Output = Result<Option<U>, StoreError>> + Send;
+
+    /// The user whose email key equals the key of `email` (so any letter case of the local
+    /// part and any spelling of the domain finds it). An invalid address finds nobody.
+    fn get_by_email(&self, email: &str)
+    -> impl Future<Output = Result<Option<U>, StoreError>> + Send;
+
+    /// Applies `changes` to the user with this id in one `UPDATE`, also setting every
+    /// `updated_at` field, and returns the user as stored afterwards; `None` if no such user.
+    /// Changing the email column also changes the email key.
+    fn update(
+        &self,
+        id: &U::Id,
+        changes: &Changes,
+    ) -> impl Future<Output = Result<Option<U>, StoreError>> + Send;
+
+    /// Deletes the user with this id; `false` if there was none.
+    fn delete(&self, id: &U::Id) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The number of users.
+    fn count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// A page of users ordered by id.
+    fn list(
+        &self,
+        offset: u64,
+        limit: u64,
+    ) -> impl Future<Output = Result<Vec<U>, StoreError>> + Send;
+}

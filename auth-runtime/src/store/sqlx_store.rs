@@ -1,0 +1,329 @@
+//! [`SqlxStore`]: the user store on a sqlx pool, one implementation for every database.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use sqlx::{AssertSqlSafe, Database, Executor, Pool};
+
+use super::{Backend, Statements, StoreError, UserStore};
+use crate::email::{email_key, normalize_email};
+use crate::time_fmt;
+use crate::user::{AuthUser, Changes, IdKind, Role, TableSpec, UserId, EMAIL_KEY_COLUMN};
+use crate::value::{SqlField, SqlType, Value};
+
+/// The user store on a sqlx pool of SQLite, PostgreSQL or MySQL/MariaDB.
+///
+/// Cheap to clone (the pool and the prepared SQL text are shared). The SQL is built once,
+/// at construction, from the user type's compile-time table description.
+///
+/// ```
+/// # use axum_users::prelude::*;
+/// # #[derive(AuthUser, Clone, Debug)]
+/// # pub struct User { pub id: i64, pub email: String, pub hashed_password: String,
+/// #     pub is_active: bool, pub is_superuser: bool, pub is_verified: bool }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// let store = SqlxStore::<User, _>::new(pool);
+/// store.migrate().await?;
+/// assert_eq!(store.count().await?, 0);
+/// # Ok(()) }
+/// ```
+pub struct SqlxStore<U, DB: Database> {
+    pool: Pool<DB>,
+    sql: Arc<Statements>,
+    user: PhantomData<fn() -> U>,
+}
+
+impl<U, DB: Database> Clone for SqlxStore<U, DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            sql: Arc::clone(&self.sql),
+            user: PhantomData,
+        }
+    }
+}
+
+impl<U, DB: Database> fmt::Debug for SqlxStore<U, DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlxStore")
+            .field("dialect", &self.sql.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+fn db(err: sqlx::Error) -> StoreError {
+    StoreError::Database(err)
+}
+
+impl<U, DB> SqlxStore<U, DB>
+where
+    U: AuthUser,
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    /// A store on `pool`. Call [`SqlxStore::migrate`] once to create the table.
+    pub fn new(pool: Pool<DB>) -> Self {
+        Self {
+            pool,
+            sql: Arc::new(Statements::new(U::TABLE, DB::DIALECT)),
+            user: PhantomData,
+        }
+    }
+
+    /// The pool this store runs on.
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    /// The statements this store runs.
+    pub fn statements(&self) -> &Statements {
+        &self.sql
+    }
+
+    /// Creates the user table if it does not exist (idempotent).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::query(AssertSqlSafe(self.sql.create_table.clone()))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn decode(row: &DB::Row) -> Result<U, StoreError> {
+        let values = U::TABLE
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| DB::read_value(row, i, c.ty, c.nullable))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Decode(e.to_string()))?;
+        U::from_values(values).map_err(StoreError::Decode)
+    }
+
+    async fn fetch_one_user(&self, sql: &str, arg: Value) -> Result<Option<U>, StoreError> {
+        let query = DB::bind_value(sqlx::query(AssertSqlSafe(sql.to_owned())), arg);
+        match query.fetch_optional(&self.pool).await.map_err(db)? {
+            Some(row) => Self::decode(&row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Maps a failed write: a unique violation becomes [`StoreError::AlreadyExists`] naming
+    /// the field, found from the constraint name the database reports or, failing that, by
+    /// looking for the attempted values (email key first, then unique fields in order).
+    async fn write_error(&self, err: sqlx::Error, attempted: &[(&'static str, Value)]) -> StoreError {
+        let sqlx::Error::Database(dbe) = &err else {
+            return db(err);
+        };
+        if !dbe.is_unique_violation() {
+            return db(err);
+        }
+        let table = U::TABLE;
+        let candidates = std::iter::once((EMAIL_KEY_COLUMN, "email")).chain(
+            table
+                .columns
+                .iter()
+                .filter(|c| c.unique)
+                .map(|c| (c.name, c.field)),
+        );
+        let candidates: Vec<_> = candidates.collect();
+        let message = dbe.message();
+        for &(column, field) in &candidates {
+            let constraint = table.constraint_name(column);
+            let named = dbe.constraint() == Some(constraint.as_str())
+                || message.ends_with(&format!("'{constraint}'"))
+                || message.ends_with(&format!(".{constraint}'"))
+                || message.ends_with(&format!("failed: {}.{column}", table.name));
+            if named {
+                return StoreError::AlreadyExists { field };
+            }
+        }
+        for &(column, field) in &candidates {
+            let Some((_, value)) = attempted.iter().find(|(c, _)| *c == column) else {
+                continue;
+            };
+            let sql = format!(
+                "SELECT 1 FROM {} WHERE {} = {}",
+                DB::DIALECT.quote(table.name),
+                DB::DIALECT.quote(column),
+                DB::DIALECT.placeholder(1)
+            );
+            let query = DB::bind_value(sqlx::query(AssertSqlSafe(sql)), value.clone());
+            if let Ok(Some(_)) = query.fetch_optional(&self.pool).await {
+                return StoreError::AlreadyExists { field };
+            }
+        }
+        tracing::warn!(error = %message, "unique violation on an unknown constraint");
+        db(err)
+    }
+
+    fn check_changes(changes: &Changes) -> Result<Vec<(&'static str, Value)>, StoreError> {
+        let table: &TableSpec = U::TABLE;
+        let mut out = Vec::with_capacity(changes.len() + 2);
+        for (column, value) in changes.iter() {
+            let spec = table
+                .columns
+                .iter()
+                .find(|c| c.name == column)
+                .ok_or_else(|| StoreError::UnknownColumn(column.to_owned()))?;
+            match spec.role {
+                Role::Id | Role::CreatedAt | Role::UpdatedAt => {
+                    return Err(StoreError::UnknownColumn(column.to_owned()));
+                }
+                Role::Email => {
+                    let Value::Text(email) = value else {
+                        return Err(StoreError::UnknownColumn(column.to_owned()));
+                    };
+                    let normalized = normalize_email(email)?;
+                    out.push((column, Value::Text(normalized.display)));
+                    out.push((EMAIL_KEY_COLUMN, Value::Text(normalized.key)));
+                }
+                _ => {
+                    let ok = match value {
+                        Value::Null(_) => spec.nullable,
+                        _ => true,
+                    };
+                    if !ok {
+                        return Err(StoreError::UnknownColumn(column.to_owned()));
+                    }
+                    out.push((column, value.clone()));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<U, DB> UserStore<U> for SqlxStore<U, DB>
+where
+    U: AuthUser,
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    async fn create(&self, mut user: U) -> Result<U, StoreError> {
+        let normalized = normalize_email(user.email())?;
+        user.set_email(normalized.display);
+        user.touch(time_fmt::now(), true);
+        let table = U::TABLE;
+        let auto_id = table.id_kind == IdKind::AutoIncrement;
+        let mut attempted: Vec<(&'static str, Value)> = table
+            .columns
+            .iter()
+            .zip(user.to_values())
+            .filter(|(c, _)| !(auto_id && c.role == Role::Id))
+            .map(|(c, v)| (c.name, v))
+            .collect();
+        attempted.push((EMAIL_KEY_COLUMN, Value::Text(normalized.key)));
+        let mut query = sqlx::query(AssertSqlSafe(self.sql.insert.clone()));
+        for (_, value) in &attempted {
+            query = DB::bind_value(query, value.clone());
+        }
+        let result = if !auto_id {
+            query.execute(&self.pool).await.map(|_| None)
+        } else if DB::DIALECT.has_returning() {
+            match query.fetch_one(&self.pool).await {
+                Ok(row) => DB::read_value(&row, 0, SqlType::I64, false).map(Some),
+                Err(e) => Err(e),
+            }
+        } else {
+            query
+                .execute(&self.pool)
+                .await
+                .map(|r| DB::inserted_id(&r).map(Value::I64))
+        };
+        match result {
+            Ok(None) => Ok(user),
+            Ok(Some(generated)) => {
+                let id = i64::from_value(generated)
+                    .ok()
+                    .and_then(U::Id::from_generated)
+                    .ok_or_else(|| StoreError::Decode("the database returned no id".into()))?;
+                user.set_id(id);
+                Ok(user)
+            }
+            Err(err) => Err(self.write_error(err, &attempted).await),
+        }
+    }
+
+    async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError> {
+        self.fetch_one_user(&self.sql.select_by_id, id.to_value()).await
+    }
+
+    async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError> {
+        match email_key(email) {
+            Some(key) => {
+                self.fetch_one_user(&self.sql.select_by_key, Value::Text(key))
+                    .await
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn update(&self, id: &U::Id, changes: &Changes) -> Result<Option<U>, StoreError> {
+        let mut sets = Self::check_changes(changes)?;
+        let now = time_fmt::now();
+        for col in U::TABLE.columns.iter().filter(|c| c.role == Role::UpdatedAt) {
+            sets.push((col.name, Value::Timestamp(now)));
+        }
+        if sets.is_empty() {
+            return self.get(id).await;
+        }
+        let columns: Vec<&str> = sets.iter().map(|(c, _)| *c).collect();
+        let sql = self.sql.update(U::TABLE, &columns);
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (_, value) in &sets {
+            query = DB::bind_value(query, value.clone());
+        }
+        query = DB::bind_value(query, id.to_value());
+        if DB::DIALECT.has_returning() {
+            return match query.fetch_optional(&self.pool).await {
+                Ok(Some(row)) => Self::decode(&row).map(Some),
+                Ok(None) => Ok(None),
+                Err(err) => Err(self.write_error(err, &sets).await),
+            };
+        }
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if let Err(err) = query.execute(&mut *tx).await {
+            drop(tx);
+            return Err(self.write_error(err, &sets).await);
+        }
+        let select = DB::bind_value(
+            sqlx::query(AssertSqlSafe(self.sql.select_by_id.clone())),
+            id.to_value(),
+        );
+        let row = select.fetch_optional(&mut *tx).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        row.map(|r| Self::decode(&r)).transpose()
+    }
+
+    async fn delete(&self, id: &U::Id) -> Result<bool, StoreError> {
+        let query = DB::bind_value(
+            sqlx::query(AssertSqlSafe(self.sql.delete.clone())),
+            id.to_value(),
+        );
+        let done = query.execute(&self.pool).await.map_err(db)?;
+        Ok(DB::rows_affected(&done) > 0)
+    }
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(self.sql.count.clone()))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let n = i64::from_value(DB::read_value(&row, 0, SqlType::I64, false).map_err(db)?)
+            .map_err(StoreError::Decode)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn list(&self, offset: u64, limit: u64) -> Result<Vec<U>, StoreError> {
+        let clamp = |n: u64| Value::I64(i64::try_from(n).unwrap_or(i64::MAX));
+        let mut query = sqlx::query(AssertSqlSafe(self.sql.list.clone()));
+        query = DB::bind_value(query, clamp(limit));
+        query = DB::bind_value(query, clamp(offset));
+        let rows = query.fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(Self::decode).collect()
+    }
+}
