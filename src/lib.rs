@@ -84,14 +84,14 @@ pub use auth_runtime::*;
 pub mod prelude {
     pub use auth_macros::AuthUser;
     pub use auth_runtime::{
-        AuthUser as _, CreateSchema as _, Dialect, FromJsonBody as _, Patch, SqlxStore,
-        StoreError, UpdateSchema as _, UserStore as _,
+        AuthUser as _, CreateSchema as _, Dialect, FromJsonBody as _, Patch, SqlxStore, StoreError,
+        UpdateSchema as _, UserStore as _,
     };
 }
 
 /// Items the derive's generated code names; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use auth_runtime::__private::*;
     pub use auth_runtime as runtime;
+    pub use auth_runtime::__private::*;
 }

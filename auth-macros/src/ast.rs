@@ -1,7 +1,7 @@
 //! The checked model of the user struct.
 
 use proc_macro2::Span;
-use syn::{parse_quote, Data, DeriveInput, Fields, Ident, Path, Type, Visibility};
+use syn::{Data, DeriveInput, Fields, Ident, Path, Type, Visibility, parse_quote};
 
 use crate::attr::{self, FieldAttrs, StructAttrs};
 use crate::errors::Errors;
@@ -226,7 +226,9 @@ pub(crate) fn from_syn(input: &DeriveInput, errors: &mut Errors) -> Option<Model
     let named = named?;
     let mut fields = Vec::new();
     for f in &named.named {
-        let Some(ident) = f.ident.clone() else { continue };
+        let Some(ident) = f.ident.clone() else {
+            continue;
+        };
         let fattrs = attr::field_attrs(&f.attrs, errors);
         let role = role_of(&ident, &fattrs);
         let name = ident.to_string();
@@ -236,7 +238,11 @@ pub(crate) fn from_syn(input: &DeriveInput, errors: &mut Errors) -> Option<Model
             .as_ref()
             .map(|(_, s)| s.value())
             .unwrap_or_else(|| name.clone());
-        let wire = if role.is_base() { role.base_name().to_owned() } else { name };
+        let wire = if role.is_base() {
+            role.base_name().to_owned()
+        } else {
+            name
+        };
         fields.push(Field {
             class: ty::classify(&f.ty),
             ty: f.ty.clone(),

@@ -93,10 +93,7 @@ fn set<T>(slot: &mut Option<T>, value: T, path: &Path, errors: &mut Errors) {
     if slot.is_some() {
         errors.at(
             path,
-            format!(
-                "duplicate #[auth] option `{}`; write it once",
-                key_of(path)
-            ),
+            format!("duplicate #[auth] option `{}`; write it once", key_of(path)),
         );
     } else {
         *slot = Some(value);
@@ -152,7 +149,11 @@ fn lit_value(meta: &ParseNestedMeta) -> syn::Result<Option<Lit>> {
     })
 }
 
-fn string_value(meta: &ParseNestedMeta, errors: &mut Errors, example: &str) -> syn::Result<Option<LitStr>> {
+fn string_value(
+    meta: &ParseNestedMeta,
+    errors: &mut Errors,
+    example: &str,
+) -> syn::Result<Option<LitStr>> {
     let key = key_of(&meta.path);
     match lit_value(meta)? {
         Some(Lit::Str(s)) => Ok(Some(s)),
@@ -205,7 +206,11 @@ fn number_value(meta: &ParseNestedMeta, errors: &mut Errors) -> syn::Result<Opti
     Ok(parsed)
 }
 
-fn path_value(meta: &ParseNestedMeta, errors: &mut Errors, example: &str) -> syn::Result<Option<Path>> {
+fn path_value(
+    meta: &ParseNestedMeta,
+    errors: &mut Errors,
+    example: &str,
+) -> syn::Result<Option<Path>> {
     let key = key_of(&meta.path);
     if !meta.input.peek(Token![=]) {
         errors.at(
@@ -218,15 +223,23 @@ fn path_value(meta: &ParseNestedMeta, errors: &mut Errors, example: &str) -> syn
     let expr: Expr = meta.value()?.parse()?;
     match expr {
         Expr::Path(p) if p.qself.is_none() => Ok(Some(p.path)),
-        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => match s.parse::<Path>() {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => match s.parse::<Path>() {
             Ok(p) => Ok(Some(p)),
             Err(_) => {
-                errors.at(&s, format!("`{key}` expects a path, e.g. `{key} = {example}`"));
+                errors.at(
+                    &s,
+                    format!("`{key}` expects a path, e.g. `{key} = {example}`"),
+                );
                 Ok(None)
             }
         },
         other => {
-            errors.at(other, format!("`{key}` expects a path, e.g. `{key} = {example}`"));
+            errors.at(
+                other,
+                format!("`{key}` expects a path, e.g. `{key} = {example}`"),
+            );
             Ok(None)
         }
     }
@@ -236,7 +249,12 @@ fn auth_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
     attrs.iter().filter(|a| a.path().is_ident(AUTH))
 }
 
-fn unknown(meta: &ParseNestedMeta, errors: &mut Errors, level: &str, known: &[&str]) -> syn::Result<()> {
+fn unknown(
+    meta: &ParseNestedMeta,
+    errors: &mut Errors,
+    level: &str,
+    known: &[&str],
+) -> syn::Result<()> {
     errors.at(
         &meta.path,
         format!(
@@ -259,7 +277,10 @@ fn schema_name(meta: &ParseNestedMeta, errors: &mut Errors) -> syn::Result<Optio
             Ok(Some(ident))
         }
         Err(_) => {
-            errors.at(&s, format!("`{key}` expects a type name, e.g. `{key} = \"UserOut\"`"));
+            errors.at(
+                &s,
+                format!("`{key}` expects a type name, e.g. `{key} = \"UserOut\"`"),
+            );
             Ok(None)
         }
     }
@@ -350,13 +371,21 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
                 VERIFIED => flag_into!(verified),
                 MIN_LENGTH | MAX_LENGTH => {
                     if let Some(n) = usize_value(&meta, errors)? {
-                        let slot = if key == MIN_LENGTH { &mut out.min_length } else { &mut out.max_length };
+                        let slot = if key == MIN_LENGTH {
+                            &mut out.min_length
+                        } else {
+                            &mut out.max_length
+                        };
                         set(slot, (path, n), &meta.path, errors);
                     }
                 }
                 MIN | MAX => {
                     if let Some(n) = number_value(&meta, errors)? {
-                        let slot = if key == MIN { &mut out.min } else { &mut out.max };
+                        let slot = if key == MIN {
+                            &mut out.min
+                        } else {
+                            &mut out.max
+                        };
                         set(slot, (path, n), &meta.path, errors);
                     }
                 }
@@ -384,7 +413,9 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
                 _ if STRUCT_KEYS.contains(&key.as_str()) => {
                     errors.at(
                         &meta.path,
-                        format!("`{key}` is a struct option; put it in `#[auth(...)]` above the struct"),
+                        format!(
+                            "`{key}` is a struct option; put it in `#[auth(...)]` above the struct"
+                        ),
                     );
                     skip_value(&meta)?;
                 }

@@ -18,7 +18,7 @@ mod ty;
 mod valid;
 
 use proc_macro::TokenStream;
-use syn::{parse_macro_input, DeriveInput};
+use syn::{DeriveInput, parse_macro_input};
 
 /// Derives `AuthUser` for a user struct; see the `axum-users` crate for the attribute reference.
 #[proc_macro_derive(AuthUser, attributes(auth))]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::ast::{Field, Model, Role};
 use crate::errors::Errors;
 use crate::symbol::*;
-use crate::ty::{Scalar, SUPPORTED};
+use crate::ty::{SUPPORTED, Scalar};
 
 /// Options that make a custom field stay out of requests (only one may be written).
 const EXCLUSIVE: &[&str] = &[SUPERUSER_ONLY, READ_ONLY, HIDDEN, CREATED_AT, UPDATED_AT];
@@ -37,15 +37,16 @@ fn check_base(f: &Field, errors: &mut Errors) {
         let what = match f.role {
             Role::Id => "unsupported id type".to_owned(),
             Role::CreatedAt | Role::UpdatedAt => {
-                let key = if f.role == Role::CreatedAt { CREATED_AT } else { UPDATED_AT };
+                let key = if f.role == Role::CreatedAt {
+                    CREATED_AT
+                } else {
+                    UPDATED_AT
+                };
                 format!("`{key}` needs a timestamp field")
             }
             r => format!("the `{}` field has the wrong type", r.base_name()),
         };
-        errors.at(
-            &f.ty,
-            format!("{what}; use `{}`", expected_type(f.role)),
-        );
+        errors.at(&f.ty, format!("{what}; use `{}`", expected_type(f.role)));
     }
     if f.role.is_base() {
         for (key, path) in f.attrs.written() {
@@ -94,7 +95,12 @@ fn check_custom(f: &Field, errors: &mut Errors) {
         );
         return;
     };
-    let key_name = |k| format!("`{k}` applies to string fields, and `{}` is not one", f.ident);
+    let key_name = |k| {
+        format!(
+            "`{k}` applies to string fields, and `{}` is not one",
+            f.ident
+        )
+    };
     if !class.is_string() {
         for (key, path) in [
             (MIN_LENGTH, a.min_length.as_ref().map(|v| &v.0)),
@@ -123,7 +129,10 @@ fn check_custom(f: &Field, errors: &mut Errors) {
                 };
                 errors.at(
                     path,
-                    format!("`{key}` applies to number fields, and `{}` is not one{hint}", f.ident),
+                    format!(
+                        "`{key}` applies to number fields, and `{}` is not one{hint}",
+                        f.ident
+                    ),
                 );
             }
         }
@@ -143,7 +152,10 @@ fn check_custom(f: &Field, errors: &mut Errors) {
     }
     if let (Some((_, min)), Some((path, max))) = (&a.min_length, &a.max_length) {
         if min > max {
-            errors.at(path, format!("`max_length` ({max}) is smaller than `min_length` ({min})"));
+            errors.at(
+                path,
+                format!("`max_length` ({max}) is smaller than `min_length` ({min})"),
+            );
         }
     }
     if let (Some((_, min)), Some((path, max))) = (&a.min, &a.max) {
@@ -157,7 +169,10 @@ fn check_custom(f: &Field, errors: &mut Errors) {
         }
     }
     let written = a.written();
-    let exclusive: Vec<_> = written.iter().filter(|(k, _)| EXCLUSIVE.contains(k)).collect();
+    let exclusive: Vec<_> = written
+        .iter()
+        .filter(|(k, _)| EXCLUSIVE.contains(k))
+        .collect();
     if let [(first, _), rest @ ..] = exclusive.as_slice() {
         for (key, path) in rest {
             errors.at(
@@ -214,11 +229,19 @@ pub(crate) fn check(model: &Model, errors: &mut Errors) {
             check_custom(f, errors);
         }
         if f.role == Role::Custom {
-            let reserved = ["password", "current_password", "email_key", "hashed_password"];
+            let reserved = [
+                "password",
+                "current_password",
+                "email_key",
+                "hashed_password",
+            ];
             if reserved.contains(&f.wire.as_str()) {
                 errors.at(
                     &f.ident,
-                    format!("`{}` is a name axum-users uses itself; rename the field", f.wire),
+                    format!(
+                        "`{}` is a name axum-users uses itself; rename the field",
+                        f.wire
+                    ),
                 );
             }
         }
@@ -281,11 +304,17 @@ pub(crate) fn check(model: &Model, errors: &mut Errors) {
             .map(|(_, s)| quote::ToTokens::to_token_stream(s))
             .unwrap_or_else(|| quote::ToTokens::to_token_stream(&f.ident));
         if f.column == "email_key" {
-            errors.at(&at, "the column `email_key` is managed by axum-users; choose another name");
+            errors.at(
+                &at,
+                "the column `email_key` is managed by axum-users; choose another name",
+            );
         } else if let Some(first) = columns.get(f.column.as_str()) {
             errors.at(
                 &at,
-                format!("the column `{}` is already used by `{}`; set another `column = \"...\"`", f.column, first.ident),
+                format!(
+                    "the column `{}` is already used by `{}`; set another `column = \"...\"`",
+                    f.column, first.ident
+                ),
             );
         } else {
             columns.insert(&f.column, f);

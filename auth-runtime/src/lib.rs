@@ -6,8 +6,8 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod dialect;
 mod derive_support;
+pub mod dialect;
 pub mod email;
 pub mod schema;
 pub mod store;
@@ -17,7 +17,7 @@ pub mod validation;
 pub mod value;
 
 pub use dialect::Dialect;
-pub use email::{normalize_email, EmailError, NormalizedEmail};
+pub use email::{EmailError, NormalizedEmail, normalize_email};
 pub use store::{Backend, SqlxStore, StoreError, UserStore};
 pub use user::{
     AuthUser, Changes, ColumnSpec, CreateSchema, FromJsonBody, IdKind, Role, TableSpec,
@@ -36,8 +36,8 @@ pub mod __private {
     pub use utoipa;
     pub use uuid;
 
-    pub use crate::derive_support::{de_wire, field_kind, ser_wire, Present, WireTime};
-    pub use crate::schema::{object_schema, FieldDoc, FieldKind};
+    pub use crate::derive_support::{Present, WireTime, de_wire, field_kind, ser_wire};
+    pub use crate::schema::{FieldDoc, FieldKind, object_schema};
     pub use crate::time_fmt;
     pub use crate::validation;
 

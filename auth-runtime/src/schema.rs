@@ -1,9 +1,7 @@
 //! OpenAPI (utoipa) descriptions of the generated schemas.
 
-use utoipa::openapi::schema::{
-    KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
-};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 
 /// The JSON kind of a schema field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

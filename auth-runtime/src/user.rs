@@ -99,7 +99,18 @@ impl TableSpec {
 
 /// The id of a user: `i64` (database auto-increment) or `uuid::Uuid`.
 pub trait UserId:
-    SqlField + Clone + Debug + Display + FromStr + PartialEq + Eq + Hash + Send + Sync + Serialize + 'static
+    SqlField
+    + Clone
+    + Debug
+    + Display
+    + FromStr
+    + PartialEq
+    + Eq
+    + Hash
+    + Send
+    + Sync
+    + Serialize
+    + 'static
 {
     /// How ids of this type are made.
     const KIND: IdKind;
@@ -272,7 +283,10 @@ impl Changes {
 
     /// The value set for `column`, if any.
     pub fn get(&self, column: &str) -> Option<&Value> {
-        self.items.iter().find(|(c, _)| *c == column).map(|(_, v)| v)
+        self.items
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map(|(_, v)| v)
     }
 
     /// Removes the change of `column`, returning its value.

@@ -112,9 +112,13 @@ sql_field!(i32, SqlType::I32, I32, "32-bit integer", |v| *v);
 sql_field!(i64, SqlType::I64, I64, "64-bit integer", |v| *v);
 sql_field!(f64, SqlType::F64, F64, "float", |v| *v);
 sql_field!(Uuid, SqlType::Uuid, Uuid, "UUID", |v| *v);
-sql_field!(OffsetDateTime, SqlType::Timestamp, Timestamp, "timestamp", |v| {
-    crate::time_fmt::to_stored(*v)
-});
+sql_field!(
+    OffsetDateTime,
+    SqlType::Timestamp,
+    Timestamp,
+    "timestamp",
+    |v| { crate::time_fmt::to_stored(*v) }
+);
 
 impl<T: SqlField> SqlField for Option<T> {
     const SQL_TYPE: SqlType = T::SQL_TYPE;
@@ -145,10 +149,7 @@ mod tests {
             Option::<String>::from_value(Value::Null(SqlType::Text)),
             Ok(None)
         );
-        assert_eq!(
-            Option::<i64>::from_value(Value::I64(4)),
-            Ok(Some(4)),
-        );
+        assert_eq!(Option::<i64>::from_value(Value::I64(4)), Ok(Some(4)),);
         assert!(i64::from_value(Value::Text("4".into())).is_err());
     }
 }

@@ -24,7 +24,10 @@ fn try_derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     errors.finish()?;
     let Some(model) = model else {
-        return Err(syn::Error::new_spanned(&input.ident, "cannot derive AuthUser"));
+        return Err(syn::Error::new_spanned(
+            &input.ident,
+            "cannot derive AuthUser",
+        ));
     };
     let parts = [
         user::expand(&model),

@@ -4,8 +4,8 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 
-use super::user::{default_value, schema_ident};
 use super::Paths;
+use super::user::{default_value, schema_ident};
 use crate::ast::{Field, Model, Role};
 use crate::ty::Scalar;
 
@@ -98,10 +98,7 @@ fn constraint_checks(f: &Field, paths: &Paths, var: &syn::Ident) -> TokenStream 
 fn email_check(paths: &Paths, var: &syn::Ident, patch: bool) -> TokenStream {
     let Paths { p, rt, .. } = paths;
     let (some, none) = if patch {
-        (
-            quote!(#rt::Patch::Set),
-            quote!(#rt::Patch::Absent),
-        )
+        (quote!(#rt::Patch::Set), quote!(#rt::Patch::Absent))
     } else {
         (
             quote!(::core::option::Option::Some),
@@ -126,7 +123,13 @@ fn email_check(paths: &Paths, var: &syn::Ident, patch: bool) -> TokenStream {
     }
 }
 
-fn doc_field(f: &Field, paths: &Paths, required: bool, nullable: TokenStream, schema: &str) -> TokenStream {
+fn doc_field(
+    f: &Field,
+    paths: &Paths,
+    required: bool,
+    nullable: TokenStream,
+    schema: &str,
+) -> TokenStream {
     let Paths { p, rt, .. } = paths;
     let name = &f.wire;
     let ty = &f.ty;
@@ -145,14 +148,29 @@ fn doc_field(f: &Field, paths: &Paths, required: bool, nullable: TokenStream, sc
         None => quote!(::core::option::Option::None),
     };
     let in_request = schema != "read";
-    let min_length = opt_usize(if string && in_request { a.min_length.as_ref().map(|v| v.1) } else { None });
-    let max_length = opt_usize(if string && in_request {
-        a.max_length.as_ref().map(|v| v.1).or(a.text.is_none().then_some(255))
+    let min_length = opt_usize(if string && in_request {
+        a.min_length.as_ref().map(|v| v.1)
     } else {
         None
     });
-    let minimum = opt_f64(if in_request { a.min.as_ref().map(|v| v.1.value) } else { None });
-    let maximum = opt_f64(if in_request { a.max.as_ref().map(|v| v.1.value) } else { None });
+    let max_length = opt_usize(if string && in_request {
+        a.max_length
+            .as_ref()
+            .map(|v| v.1)
+            .or(a.text.is_none().then_some(255))
+    } else {
+        None
+    });
+    let minimum = opt_f64(if in_request {
+        a.min.as_ref().map(|v| v.1.value)
+    } else {
+        None
+    });
+    let maximum = opt_f64(if in_request {
+        a.max.as_ref().map(|v| v.1.value)
+    } else {
+        None
+    });
     quote! {
         #p::FieldDoc {
             name: #name,
@@ -167,7 +185,13 @@ fn doc_field(f: &Field, paths: &Paths, required: bool, nullable: TokenStream, sc
     }
 }
 
-fn base_doc(paths: &Paths, name: &str, kind: TokenStream, required: bool, nullable: bool) -> TokenStream {
+fn base_doc(
+    paths: &Paths,
+    name: &str,
+    kind: TokenStream,
+    required: bool,
+    nullable: bool,
+) -> TokenStream {
     let p = &paths.p;
     quote! {
         #p::FieldDoc {
@@ -239,10 +263,20 @@ fn read_schema(model: &Model, paths: &Paths) -> TokenStream {
             let ty = &f.ty;
             match f.role {
                 Role::Email => base_doc(paths, "email", quote!(#p::FieldKind::Email), true, false),
-                Role::Active | Role::Superuser | Role::Verified => {
-                    base_doc(paths, f.role.base_name(), quote!(#p::FieldKind::Bool), true, false)
-                }
-                _ => doc_field(f, paths, true, quote!(<#ty as #rt::SqlField>::NULLABLE), "read"),
+                Role::Active | Role::Superuser | Role::Verified => base_doc(
+                    paths,
+                    f.role.base_name(),
+                    quote!(#p::FieldKind::Bool),
+                    true,
+                    false,
+                ),
+                _ => doc_field(
+                    f,
+                    paths,
+                    true,
+                    quote!(<#ty as #rt::SqlField>::NULLABLE),
+                    "read",
+                ),
             }
         })
         .collect();
@@ -320,15 +354,45 @@ fn create_schema(model: &Model, paths: &Paths) -> TokenStream {
     let email_norm = email_check(paths, &format_ident!("email"), false);
     let mut docs = vec![
         base_doc(paths, "email", quote!(#p::FieldKind::Email), true, false),
-        base_doc(paths, "password", quote!(#p::FieldKind::Password), true, false),
-        base_doc(paths, "is_active", quote!(#p::FieldKind::Bool), false, false),
-        base_doc(paths, "is_superuser", quote!(#p::FieldKind::Bool), false, false),
-        base_doc(paths, "is_verified", quote!(#p::FieldKind::Bool), false, false),
+        base_doc(
+            paths,
+            "password",
+            quote!(#p::FieldKind::Password),
+            true,
+            false,
+        ),
+        base_doc(
+            paths,
+            "is_active",
+            quote!(#p::FieldKind::Bool),
+            false,
+            false,
+        ),
+        base_doc(
+            paths,
+            "is_superuser",
+            quote!(#p::FieldKind::Bool),
+            false,
+            false,
+        ),
+        base_doc(
+            paths,
+            "is_verified",
+            quote!(#p::FieldKind::Bool),
+            false,
+            false,
+        ),
     ];
     docs.extend(customs.iter().map(|f| {
         let ty = &f.ty;
         let required = !f.optional() && f.attrs.default.is_none();
-        doc_field(f, paths, required, quote!(<#ty as #rt::SqlField>::NULLABLE), "create")
+        doc_field(
+            f,
+            paths,
+            required,
+            quote!(<#ty as #rt::SqlField>::NULLABLE),
+            "create",
+        )
     }));
     let schema = to_schema(paths, create, &docs);
     let deserialize = deserialize_via_validation(paths, create);
@@ -342,10 +406,13 @@ fn create_schema(model: &Model, paths: &Paths) -> TokenStream {
         "A registration request for a [`{ident}`] (FastAPI Users' `UserCreate`), validated with \
          FastAPI-style 422 errors."
     );
-    let default_docs = customs.iter().filter(|f| f.attrs.default.is_some()).map(|f| {
-        let _ = default_value(f);
-        quote!()
-    });
+    let default_docs = customs
+        .iter()
+        .filter(|f| f.attrs.default.is_some())
+        .map(|f| {
+            let _ = default_value(f);
+            quote!()
+        });
     quote! {
         #[doc = #doc]
         #[derive(::core::clone::Clone, #p::serde::Serialize)]
@@ -456,7 +523,12 @@ fn update_schema(model: &Model, paths: &Paths) -> TokenStream {
         }
     });
     let custom_names: Vec<_> = customs.iter().map(|f| &f.ident).collect();
-    let field_col = |role: Role| model.field(role).map(|f| f.column.clone()).unwrap_or_default();
+    let field_col = |role: Role| {
+        model
+            .field(role)
+            .map(|f| f.column.clone())
+            .unwrap_or_default()
+    };
     let (email_col, active_col, superuser_col, verified_col) = (
         field_col(Role::Email),
         field_col(Role::Active),
@@ -480,15 +552,45 @@ fn update_schema(model: &Model, paths: &Paths) -> TokenStream {
     let email_norm = email_check(paths, &format_ident!("email"), true);
     let mut docs = vec![
         base_doc(paths, "email", quote!(#p::FieldKind::Email), false, true),
-        base_doc(paths, "password", quote!(#p::FieldKind::Password), false, true),
-        base_doc(paths, "current_password", quote!(#p::FieldKind::Password), false, true),
+        base_doc(
+            paths,
+            "password",
+            quote!(#p::FieldKind::Password),
+            false,
+            true,
+        ),
+        base_doc(
+            paths,
+            "current_password",
+            quote!(#p::FieldKind::Password),
+            false,
+            true,
+        ),
         base_doc(paths, "is_active", quote!(#p::FieldKind::Bool), false, true),
-        base_doc(paths, "is_superuser", quote!(#p::FieldKind::Bool), false, true),
-        base_doc(paths, "is_verified", quote!(#p::FieldKind::Bool), false, true),
+        base_doc(
+            paths,
+            "is_superuser",
+            quote!(#p::FieldKind::Bool),
+            false,
+            true,
+        ),
+        base_doc(
+            paths,
+            "is_verified",
+            quote!(#p::FieldKind::Bool),
+            false,
+            true,
+        ),
     ];
     docs.extend(customs.iter().map(|f| {
         let ty = &f.ty;
-        doc_field(f, paths, false, quote!(<#ty as #rt::SqlField>::NULLABLE), "update")
+        doc_field(
+            f,
+            paths,
+            false,
+            quote!(<#ty as #rt::SqlField>::NULLABLE),
+            "update",
+        )
     }));
     let schema = to_schema(paths, update, &docs);
     let deserialize = deserialize_via_validation(paths, update);

@@ -119,9 +119,21 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             Role::Id => quote!(<#id_ty as #rt::UserId>::new_for_insert()),
             Role::Email => quote!(::core::clone::Clone::clone(&create.email)),
             Role::HashedPassword => quote!(hashed_password),
-            Role::Active => quote!(if privileged { create.is_active.unwrap_or(true) } else { true }),
-            Role::Superuser => quote!(if privileged { create.is_superuser.unwrap_or(false) } else { false }),
-            Role::Verified => quote!(if privileged { create.is_verified.unwrap_or(false) } else { false }),
+            Role::Active => quote!(if privileged {
+                create.is_active.unwrap_or(true)
+            } else {
+                true
+            }),
+            Role::Superuser => quote!(if privileged {
+                create.is_superuser.unwrap_or(false)
+            } else {
+                false
+            }),
+            Role::Verified => quote!(if privileged {
+                create.is_verified.unwrap_or(false)
+            } else {
+                false
+            }),
             Role::CreatedAt | Role::UpdatedAt => quote!(#p::time_fmt::now()),
             Role::Skip => quote!(::core::default::Default::default()),
             Role::Custom => {

@@ -135,22 +135,22 @@ mod sqlite {
             nullable: bool,
         ) -> Result<Value, sqlx::Error> {
             read_value!(row, index, ty, nullable,
-                uuid: |i| {
-                    let text: Option<String> = row.try_get(i)?;
-                    match text {
-                        None => Value::Null(ty),
-                        Some(s) => Value::Uuid(parse_uuid(i, &s)?),
-                    }
-                },
-                timestamp: |i| {
-                    let text: Option<String> = row.try_get(i)?;
-                    match text {
-                        None => Value::Null(ty),
-                        Some(s) => Value::Timestamp(
-                            time_fmt::from_sqlite_text(&s).map_err(|e| decode_error(i, e))?,
-                        ),
-                    }
-                })
+            uuid: |i| {
+                let text: Option<String> = row.try_get(i)?;
+                match text {
+                    None => Value::Null(ty),
+                    Some(s) => Value::Uuid(parse_uuid(i, &s)?),
+                }
+            },
+            timestamp: |i| {
+                let text: Option<String> = row.try_get(i)?;
+                match text {
+                    None => Value::Null(ty),
+                    Some(s) => Value::Timestamp(
+                        time_fmt::from_sqlite_text(&s).map_err(|e| decode_error(i, e))?,
+                    ),
+                }
+            })
         }
 
         fn inserted_id(result: &SqliteQueryResult) -> Option<i64> {
@@ -211,14 +211,14 @@ mod postgres {
             nullable: bool,
         ) -> Result<Value, sqlx::Error> {
             read_value!(row, index, ty, nullable,
-                uuid: |i| {
-                    let v: Option<uuid::Uuid> = row.try_get(i)?;
-                    v.map_or(Value::Null(ty), Value::Uuid)
-                },
-                timestamp: |i| {
-                    let v: Option<OffsetDateTime> = row.try_get(i)?;
-                    v.map_or(Value::Null(ty), Value::Timestamp)
-                })
+            uuid: |i| {
+                let v: Option<uuid::Uuid> = row.try_get(i)?;
+                v.map_or(Value::Null(ty), Value::Uuid)
+            },
+            timestamp: |i| {
+                let v: Option<OffsetDateTime> = row.try_get(i)?;
+                v.map_or(Value::Null(ty), Value::Timestamp)
+            })
         }
 
         fn inserted_id(_result: &PgQueryResult) -> Option<i64> {
@@ -259,17 +259,17 @@ mod mysql {
             nullable: bool,
         ) -> Result<Value, sqlx::Error> {
             read_value!(row, index, ty, nullable,
-                uuid: |i| {
-                    let text: Option<String> = row.try_get(i)?;
-                    match text {
-                        None => Value::Null(ty),
-                        Some(s) => Value::Uuid(parse_uuid(i, &s)?),
-                    }
-                },
-                timestamp: |i| {
-                    let v: Option<PrimitiveDateTime> = row.try_get(i)?;
-                    v.map_or(Value::Null(ty), |t| Value::Timestamp(t.assume_utc()))
-                })
+            uuid: |i| {
+                let text: Option<String> = row.try_get(i)?;
+                match text {
+                    None => Value::Null(ty),
+                    Some(s) => Value::Uuid(parse_uuid(i, &s)?),
+                }
+            },
+            timestamp: |i| {
+                let v: Option<PrimitiveDateTime> = row.try_get(i)?;
+                v.map_or(Value::Null(ty), |t| Value::Timestamp(t.assume_utc()))
+            })
         }
 
         fn inserted_id(result: &MySqlQueryResult) -> Option<i64> {

@@ -9,7 +9,7 @@ use std::future::Future;
 pub use backend::Backend;
 #[cfg(feature = "sqlite")]
 pub use backend::sqlite_options;
-pub use sql::{create_table_sql, Statements};
+pub use sql::{Statements, create_table_sql};
 pub use sqlx_store::SqlxStore;
 
 use crate::email::EmailError;
@@ -69,8 +69,10 @@ pub trait UserStore<U: AuthUser>: Clone + Send + Sync + 'static {
 
     /// The user whose email key equals the key of `email` (so any letter case of the local
     /// part and any spelling of the domain finds it). An invalid address finds nobody.
-    fn get_by_email(&self, email: &str)
-    -> impl Future<Output = Result<Option<U>, StoreError>> + Send;
+    fn get_by_email(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = Result<Option<U>, StoreError>> + Send;
 
     /// Applies `changes` to the user with this id in one `UPDATE`, also setting every
     /// `updated_at` field, and returns the user as stored afterwards; `None` if no such user.

@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, Database, Executor, Pool};
 use super::{Backend, Statements, StoreError, UserStore};
 use crate::email::{email_key, normalize_email};
 use crate::time_fmt;
-use crate::user::{AuthUser, Changes, IdKind, Role, TableSpec, UserId, EMAIL_KEY_COLUMN};
+use crate::user::{AuthUser, Changes, EMAIL_KEY_COLUMN, IdKind, Role, TableSpec, UserId};
 use crate::value::{SqlField, SqlType, Value};
 
 /// The user store on a sqlx pool of SQLite, PostgreSQL or MySQL/MariaDB.
@@ -114,7 +114,11 @@ where
     /// Maps a failed write: a unique violation becomes [`StoreError::AlreadyExists`] naming
     /// the field, found from the constraint name the database reports or, failing that, by
     /// looking for the attempted values (email key first, then unique fields in order).
-    async fn write_error(&self, err: sqlx::Error, attempted: &[(&'static str, Value)]) -> StoreError {
+    async fn write_error(
+        &self,
+        err: sqlx::Error,
+        attempted: &[(&'static str, Value)],
+    ) -> StoreError {
         let sqlx::Error::Database(dbe) = &err else {
             return db(err);
         };
@@ -249,7 +253,8 @@ where
     }
 
     async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError> {
-        self.fetch_one_user(&self.sql.select_by_id, id.to_value()).await
+        self.fetch_one_user(&self.sql.select_by_id, id.to_value())
+            .await
     }
 
     async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError> {
@@ -265,7 +270,11 @@ where
     async fn update(&self, id: &U::Id, changes: &Changes) -> Result<Option<U>, StoreError> {
         let mut sets = Self::check_changes(changes)?;
         let now = time_fmt::now();
-        for col in U::TABLE.columns.iter().filter(|c| c.role == Role::UpdatedAt) {
+        for col in U::TABLE
+            .columns
+            .iter()
+            .filter(|c| c.role == Role::UpdatedAt)
+        {
             sets.push((col.name, Value::Timestamp(now)));
         }
         if sets.is_empty() {

@@ -1,0 +1,197 @@
+//! Shared set-up of the integration tests: real databases, one fresh database per test.
+//!
+//! SQLite always runs (a temporary file per test). PostgreSQL and MySQL/MariaDB run when
+//! the crate is built with the `postgres` / `mysql` features and their URL is set in
+//! `AXUM_USERS_TEST_POSTGRES` / `AXUM_USERS_TEST_MYSQL`; each test creates its own database
+//! there and drops it afterwards. Under `CI=true` a missing URL or an unreachable server
+//! fails the test; elsewhere the test says it skipped.
+#![allow(dead_code)]
+
+pub mod users;
+
+use std::path::PathBuf;
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Says a database suite cannot run: a failure in CI, a visible skip elsewhere.
+fn unavailable(what: &str, why: &str) {
+    if in_ci() {
+        panic!("{what} is required in CI but unavailable: {why}");
+    }
+    eprintln!("SKIPPED: {what} tests ({why})");
+}
+
+fn unique_name() -> String {
+    format!("axum_users_t_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A fresh SQLite database in a temporary file, with the options axum-users recommends.
+pub struct SqliteDb {
+    pub pool: sqlx::SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteDb {
+    pub async fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+        let url = format!("sqlite://{}", path.display());
+        let options = axum_users::store::sqlite_options(&url).expect("sqlite options");
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .expect("open sqlite");
+        Self { pool, path }
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+pub struct PgDb {
+    pub pool: sqlx::PgPool,
+    admin: sqlx::PgPool,
+    name: String,
+}
+
+#[cfg(feature = "postgres")]
+impl PgDb {
+    pub async fn new() -> Option<Self> {
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+        use std::str::FromStr;
+        let Ok(url) = std::env::var("AXUM_USERS_TEST_POSTGRES") else {
+            unavailable("PostgreSQL", "AXUM_USERS_TEST_POSTGRES is not set");
+            return None;
+        };
+        let base =
+            PgConnectOptions::from_str(&url).expect("AXUM_USERS_TEST_POSTGRES is a postgres URL");
+        let admin = match PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_with(base.clone())
+            .await
+        {
+            Ok(pool) => pool,
+            Err(e) => {
+                unavailable("PostgreSQL", &e.to_string());
+                return None;
+            }
+        };
+        let name = unique_name();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(base.database(&name))
+            .await
+            .expect("connect to test database");
+        Some(Self { pool, admin, name })
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{}\"",
+            self.name
+        )))
+        .execute(&self.admin)
+        .await;
+    }
+}
+
+#[cfg(feature = "mysql")]
+pub struct MySqlDb {
+    pub pool: sqlx::MySqlPool,
+    admin: sqlx::MySqlPool,
+    name: String,
+}
+
+#[cfg(feature = "mysql")]
+impl MySqlDb {
+    pub async fn new() -> Option<Self> {
+        use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+        use std::str::FromStr;
+        let Ok(url) = std::env::var("AXUM_USERS_TEST_MYSQL") else {
+            unavailable("MySQL/MariaDB", "AXUM_USERS_TEST_MYSQL is not set");
+            return None;
+        };
+        let base =
+            MySqlConnectOptions::from_str(&url).expect("AXUM_USERS_TEST_MYSQL is a mysql URL");
+        let admin = match MySqlPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_with(base.clone())
+            .await
+        {
+            Ok(pool) => pool,
+            Err(e) => {
+                unavailable("MySQL/MariaDB", &e.to_string());
+                return None;
+            }
+        };
+        let name = unique_name();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        let pool = MySqlPoolOptions::new()
+            .max_connections(8)
+            .connect_with(base.database(&name))
+            .await
+            .expect("connect to test database");
+        Some(Self { pool, admin, name })
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS `{}`",
+            self.name
+        )))
+        .execute(&self.admin)
+        .await;
+    }
+}
+
+/// Runs `$body(pool)` once per database: `sqlite` always, `postgres` and `mysql` behind
+/// their features. `$body` is an async fn generic over the sqlx database.
+#[macro_export]
+macro_rules! on_every_database {
+    ($($name:ident => $body:ident;)*) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let db = $crate::common::SqliteDb::new().await;
+                super::$body(db.pool.clone()).await;
+                db.close().await;
+            }
+
+            #[cfg(feature = "postgres")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(db) = $crate::common::PgDb::new().await {
+                    super::$body(db.pool.clone()).await;
+                    db.close().await;
+                }
+            }
+
+            #[cfg(feature = "mysql")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn mysql() {
+                if let Some(db) = $crate::common::MySqlDb::new().await {
+                    super::$body(db.pool.clone()).await;
+                    db.close().await;
+                }
+            }
+        }
+    )*};
+}
