@@ -124,12 +124,15 @@ fn flag(meta: &ParseNestedMeta, errors: &mut Errors) -> syn::Result<bool> {
     Ok(true)
 }
 
-fn lit_value(meta: &ParseNestedMeta) -> syn::Result<Option<Lit>> {
+/// The literal after `=`, and the tokens written there (for spans); `(None, None)` when no
+/// value was written.
+fn lit_value(meta: &ParseNestedMeta) -> syn::Result<(Option<Lit>, Option<Expr>)> {
     if !meta.input.peek(Token![=]) {
-        return Ok(None);
+        return Ok((None, None));
     }
     let expr: Expr = meta.value()?.parse()?;
-    Ok(match expr {
+    let written = expr.clone();
+    let lit = match expr {
         Expr::Lit(l) => Some(l.lit),
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match *u.expr {
             Expr::Lit(l) => match l.lit {
@@ -146,7 +149,16 @@ fn lit_value(meta: &ParseNestedMeta) -> syn::Result<Option<Lit>> {
             _ => None,
         },
         _ => None,
-    })
+    };
+    Ok((lit, Some(written)))
+}
+
+/// Where a bad value is reported: at the value when one was written, else at the key.
+fn value_span(meta: &ParseNestedMeta, written: Option<Expr>) -> proc_macro2::TokenStream {
+    match written {
+        Some(expr) => expr.to_token_stream(),
+        None => meta.path.to_token_stream(),
+    }
 }
 
 fn string_value(
@@ -156,10 +168,10 @@ fn string_value(
 ) -> syn::Result<Option<LitStr>> {
     let key = key_of(&meta.path);
     match lit_value(meta)? {
-        Some(Lit::Str(s)) => Ok(Some(s)),
-        _ => {
+        (Some(Lit::Str(s)), _) => Ok(Some(s)),
+        (_, written) => {
             errors.at(
-                &meta.path,
+                value_span(meta, written),
                 format!("`{key}` expects a string, e.g. `{key} = \"{example}\"`"),
             );
             Ok(None)
@@ -169,14 +181,14 @@ fn string_value(
 
 fn usize_value(meta: &ParseNestedMeta, errors: &mut Errors) -> syn::Result<Option<usize>> {
     let key = key_of(&meta.path);
-    let lit = lit_value(meta)?;
+    let (lit, written) = lit_value(meta)?;
     if let Some(Lit::Int(i)) = &lit
         && let Ok(n) = i.base10_parse::<usize>()
     {
         return Ok(Some(n));
     }
     errors.at(
-        &meta.path,
+        value_span(meta, written),
         format!("`{key}` expects a non-negative integer, e.g. `{key} = 50`"),
     );
     Ok(None)
@@ -184,7 +196,8 @@ fn usize_value(meta: &ParseNestedMeta, errors: &mut Errors) -> syn::Result<Optio
 
 fn number_value(meta: &ParseNestedMeta, errors: &mut Errors) -> syn::Result<Option<Number>> {
     let key = key_of(&meta.path);
-    let parsed = match lit_value(meta)? {
+    let (lit, written) = lit_value(meta)?;
+    let parsed = match lit {
         Some(Lit::Int(i)) => i.base10_parse::<f64>().ok().map(|value| Number {
             tokens: i.to_token_stream(),
             value,
@@ -199,7 +212,7 @@ fn number_value(meta: &ParseNestedMeta, errors: &mut Errors) -> syn::Result<Opti
     };
     if parsed.is_none() {
         errors.at(
-            &meta.path,
+            value_span(meta, written),
             format!("`{key}` expects a number, e.g. `{key} = 0`"),
         );
     }

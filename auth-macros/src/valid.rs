@@ -12,10 +12,10 @@ const EXCLUSIVE: &[&str] = &[SUPERUSER_ONLY, READ_ONLY, HIDDEN, CREATED_AT, UPDA
 
 fn expected_type(role: Role) -> &'static str {
     match role {
-        Role::Id => "i64 (database auto-increment) or uuid::Uuid",
-        Role::Email | Role::HashedPassword => "String",
-        Role::Active | Role::Superuser | Role::Verified => "bool",
-        Role::CreatedAt | Role::UpdatedAt => "time::OffsetDateTime",
+        Role::Id => "`i64` (assigned by the database) or `uuid::Uuid`",
+        Role::Email | Role::HashedPassword => "`String`",
+        Role::Active | Role::Superuser | Role::Verified => "`bool`",
+        Role::CreatedAt | Role::UpdatedAt => "`time::OffsetDateTime`",
         Role::Custom | Role::Skip => SUPPORTED,
     }
 }
@@ -46,7 +46,7 @@ fn check_base(f: &Field, errors: &mut Errors) {
             }
             r => format!("the `{}` field has the wrong type", r.base_name()),
         };
-        errors.at(&f.ty, format!("{what}; use `{}`", expected_type(f.role)));
+        errors.at(&f.ty, format!("{what}; use {}", expected_type(f.role)));
     }
     if f.role.is_base() {
         for (key, path) in f.attrs.written() {
@@ -57,7 +57,7 @@ fn check_base(f: &Field, errors: &mut Errors) {
             if !allowed {
                 let hint = match (key, f.role) {
                     (UNIQUE, Role::Email) => {
-                        "; the email is always unique through its normalized key".to_owned()
+                        " (the email is always unique through its normalized key)".to_owned()
                     }
                     _ => String::new(),
                 };
@@ -287,7 +287,7 @@ pub(crate) fn check(model: &Model, errors: &mut Errors) {
             errors.at(
                 &model.ident,
                 format!(
-                    "missing field `{}: {}`; every user needs it{hint}",
+                    "missing field `{}` of type {}; every user needs it{hint}",
                     role.base_name(),
                     expected_type(role)
                 ),

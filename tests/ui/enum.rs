@@ -1,0 +1,9 @@
+use axum_users::AuthUser;
+
+#[derive(AuthUser)]
+enum User {
+    Admin,
+    Member,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use axum_users::AuthUser;
+
+#[derive(AuthUser)]
+struct User {
+    id: i64,
+    email: String,
+    hashed_password: String,
+    is_active: Option<bool>,
+    is_superuser: bool,
+    is_verified: bool,
+}
+
+fn main() {}

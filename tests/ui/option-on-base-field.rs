@@ -1,0 +1,14 @@
+use axum_users::AuthUser;
+
+#[derive(AuthUser)]
+struct User {
+    id: i64,
+    #[auth(unique)]
+    email: String,
+    hashed_password: String,
+    is_active: bool,
+    is_superuser: bool,
+    is_verified: bool,
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+use axum_users::AuthUser;
+
+#[derive(AuthUser)]
+struct User {
+    id: i64,
+    email: String,
+    hashed_password: String,
+    is_active: bool,
+    is_superuser: bool,
+    is_verified: bool,
+    #[auth(superuser_only)]
+    banned: bool,
+}
+
+fn main() {}
