@@ -69,7 +69,7 @@
 //! | `created_at`, `updated_at` | server-managed `time::OffsetDateTime` timestamps |
 //! | `hidden` | stored, never serialized nor accepted; needs `Option<T>` or `default` |
 //! | `skip` | not a column; `Default::default()` when a row is read |
-//! | `validate = path` | `fn(&T) -> Result<(), String>` on the present value; `Err(msg)` is a 422 `value_error` |
+//! | `validate = path` | `fn(&T) -> Result<(), String>` (`&str` for strings) on the present value; `Err(msg)` is a 422 `value_error` |
 //! | `column = "name"` | the column name, when it differs from the field name |
 //!
 //! Misuse is a compile error pointing at the offending tokens, all errors of one struct

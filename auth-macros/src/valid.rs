@@ -150,21 +150,27 @@ fn check_custom(f: &Field, errors: &mut Errors) {
             "`unique` needs a bounded column and cannot be combined with `text`; use `max_length = ...` instead of `text`",
         );
     }
-    if let (Some((_, min)), Some((path, max))) = (&a.min_length, &a.max_length) {
-        if min > max {
+    if let (Some((_, min)), Some((path, max))) = (&a.min_length, &a.max_length)
+        && min > max
+    {
+        {
             errors.at(
                 path,
                 format!("`max_length` ({max}) is smaller than `min_length` ({min})"),
             );
         }
     }
-    if let (Some((_, min)), Some((path, max))) = (&a.min, &a.max) {
-        if min.value > max.value {
+    if let (Some((_, min)), Some((path, max))) = (&a.min, &a.max)
+        && min.value > max.value
+    {
+        {
             errors.at(path, "`max` is smaller than `min`");
         }
     }
-    if let Some((path, n)) = &a.max_length {
-        if *n == 0 || *n > u32::MAX as usize {
+    if let Some((path, n)) = &a.max_length
+        && (*n == 0 || *n > u32::MAX as usize)
+    {
+        {
             errors.at(path, "`max_length` must be between 1 and 4294967295");
         }
     }

@@ -112,12 +112,15 @@ sql_field!(i32, SqlType::I32, I32, "32-bit integer", |v| *v);
 sql_field!(i64, SqlType::I64, I64, "64-bit integer", |v| *v);
 sql_field!(f64, SqlType::F64, F64, "float", |v| *v);
 sql_field!(Uuid, SqlType::Uuid, Uuid, "UUID", |v| *v);
+fn stored(t: &OffsetDateTime) -> OffsetDateTime {
+    crate::time_fmt::to_stored(*t)
+}
 sql_field!(
     OffsetDateTime,
     SqlType::Timestamp,
     Timestamp,
     "timestamp",
-    |v| { crate::time_fmt::to_stored(*v) }
+    |v| stored(v)
 );
 
 impl<T: SqlField> SqlField for Option<T> {

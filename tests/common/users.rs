@@ -4,7 +4,7 @@
 use axum_users::prelude::*;
 
 /// Checks a username the way the site wants: no spaces.
-pub fn no_spaces(name: &String) -> Result<(), String> {
+pub fn no_spaces(name: &str) -> Result<(), String> {
     if name.contains(' ') {
         Err("username must not contain spaces".into())
     } else {

@@ -17,19 +17,7 @@ use crate::value::{SqlField, SqlType, Value};
 /// Cheap to clone (the pool and the prepared SQL text are shared). The SQL is built once,
 /// at construction, from the user type's compile-time table description.
 ///
-/// ```
-/// # use axum_users::prelude::*;
-/// # #[derive(AuthUser, Clone, Debug)]
-/// # pub struct User { pub id: i64, pub email: String, pub hashed_password: String,
-/// #     pub is_active: bool, pub is_superuser: bool, pub is_verified: bool }
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
-/// let store = SqlxStore::<User, _>::new(pool);
-/// store.migrate().await?;
-/// assert_eq!(store.count().await?, 0);
-/// # Ok(()) }
-/// ```
+/// The crate-level example of `axum-users` shows a store created, migrated and used.
 pub struct SqlxStore<U, DB: Database> {
     pool: Pool<DB>,
     sql: Arc<Statements>,
