@@ -83,9 +83,15 @@ pub use auth_runtime::*;
 /// Everything an application usually needs: `use axum_users::prelude::*;`.
 pub mod prelude {
     pub use auth_macros::AuthUser;
+    pub use auth_runtime::auth::{
+        AuthBackend, CookieSettings, DatabaseTokens, JwtStrategy, RedisTokens, SameSite, Strategy,
+        Transport,
+    };
+    pub use auth_runtime::extract::{ActiveUser, CurrentUser, Superuser, VerifiedUser};
+    pub use auth_runtime::hooks::{HookError, RequestContext, UserHooks};
     pub use auth_runtime::{
-        AuthUser as _, CreateSchema as _, Dialect, FromJsonBody as _, Patch, SqlxStore, StoreError,
-        UpdateSchema as _, UserStore as _,
+        AuthUser as _, CreateSchema as _, DbPool, Dialect, FromJsonBody as _, Patch, SqlxStore,
+        StoreError, UpdateSchema as _, UserStore as _, Users,
     };
 }
 

@@ -6,23 +6,36 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth;
+pub mod db;
 mod derive_support;
 pub mod dialect;
 pub mod email;
+pub mod error;
+pub mod extract;
+pub mod hooks;
+mod manager;
+pub mod password;
+pub mod routes;
 pub mod schema;
 pub mod store;
 pub mod time_fmt;
 pub mod user;
+pub mod users;
 pub mod validation;
 pub mod value;
 
+pub use db::{AnyStore, DbPool};
 pub use dialect::Dialect;
 pub use email::{EmailError, NormalizedEmail, normalize_email};
+pub use error::{Error, ErrorCode};
+pub use hooks::{HookError, RequestContext, UserHooks};
 pub use store::{Backend, SqlxStore, StoreError, UserStore};
 pub use user::{
     AuthUser, Changes, ColumnSpec, CreateSchema, FromJsonBody, IdKind, Role, TableSpec,
     UpdateSchema, UserId,
 };
+pub use users::{ConfigError, Users, UsersBuilder};
 pub use validation::{Patch, ValidationErrors, ValidationItem};
 pub use value::{SqlField, SqlType, Value};
 

@@ -173,9 +173,12 @@ pub trait CreateSchema: FromJsonBody + Send + Sync + 'static {
 }
 
 /// The partial update payload (`UserUpdate`) as the runtime sees it.
-pub trait UpdateSchema: FromJsonBody + Default + Send + Sync + 'static {
+pub trait UpdateSchema: FromJsonBody + Default + Serialize + Send + Sync + 'static {
     /// The new plaintext password, if one was sent (not `null`).
     fn password(&self) -> Option<&str>;
+
+    /// The `current_password` sent with the update, if any.
+    fn current_password(&self) -> Option<&str>;
 
     /// The column changes this payload asks for. `privileged` is true for a superuser's
     /// `PATCH /users/{id}` (flags and `superuser_only` fields count) and false for
@@ -197,7 +200,7 @@ pub trait AuthUser: Sized + Clone + Debug + Send + Sync + 'static {
     /// The response schema (`UserRead` by default).
     type Read: Serialize + Send + Sync + 'static;
     /// The hooks type named by `#[auth(hooks = ...)]`; `()` (no hooks) without it.
-    type Hooks: Send + Sync + 'static;
+    type Hooks: crate::hooks::UserHooks<Self>;
 
     /// The static table description.
     const TABLE: &'static TableSpec;
@@ -245,6 +248,11 @@ pub trait AuthUser: Sized + Clone + Debug + Send + Sync + 'static {
 
     /// The response schema of this user.
     fn to_read(&self) -> Self::Read;
+
+    /// The hooks to use when none are given to the builder: `Some(())` for a user type
+    /// without `#[auth(hooks = ...)]`, `None` when a hooks type is named (pass a value to
+    /// `UsersBuilder::hooks`).
+    fn default_hooks() -> Option<Self::Hooks>;
 }
 
 /// A set of column changes for [`crate::UserStore::update`]; only the listed columns change.
@@ -263,8 +271,8 @@ pub struct Changes {
 
 impl Changes {
     /// No changes.
-    pub fn new() -> Self {
-        Self::default()
+    pub const fn new() -> Self {
+        Self { items: Vec::new() }
     }
 
     /// Sets column `column` to `value`; a later call for the same column replaces the value.

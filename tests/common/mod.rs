@@ -7,6 +7,7 @@
 //! fails the test; elsewhere the test says it skipped.
 #![allow(dead_code)]
 
+pub mod server;
 pub mod users;
 
 use std::path::PathBuf;

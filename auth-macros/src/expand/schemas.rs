@@ -687,6 +687,10 @@ fn update_schema(model: &Model, paths: &Paths) -> TokenStream {
                 self.password.as_option().map(::std::string::String::as_str)
             }
 
+            fn current_password(&self) -> ::core::option::Option<&str> {
+                self.current_password.as_deref()
+            }
+
             fn changes(&self, privileged: bool) -> #rt::Changes {
                 let mut changes = #rt::Changes::new();
                 if let #rt::Patch::Set(v) = &self.email {

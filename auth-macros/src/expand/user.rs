@@ -60,6 +60,11 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         .hooks
         .as_ref()
         .map_or_else(|| quote!(()), |h| quote!(#h));
+    let default_hooks = if model.hooks.is_some() {
+        quote!(::core::option::Option::None)
+    } else {
+        quote!(::core::option::Option::Some(()))
+    };
     let field = |role| {
         model
             .field(role)
@@ -217,6 +222,10 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
 
                 fn to_read(&self) -> #read {
                     #read { #(#read_fields),* }
+                }
+
+                fn default_hooks() -> ::core::option::Option<Self::Hooks> {
+                    #default_hooks
                 }
             }
         };

@@ -9,11 +9,14 @@ use std::future::Future;
 pub use backend::Backend;
 #[cfg(feature = "sqlite")]
 pub use backend::sqlite_options;
+pub(crate) use sql::column_type;
 pub use sql::{Statements, create_table_sql};
 pub use sqlx_store::SqlxStore;
 
 use crate::email::EmailError;
 use crate::user::{AuthUser, Changes};
+
+static NO_CONDITIONS: Changes = Changes::new();
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +84,18 @@ pub trait UserStore<U: AuthUser>: Clone + Send + Sync + 'static {
         &self,
         id: &U::Id,
         changes: &Changes,
+    ) -> impl Future<Output = Result<Option<U>, StoreError>> + Send {
+        self.update_if(id, changes, &NO_CONDITIONS)
+    }
+
+    /// Like [`UserStore::update`], but only when every column of `conditions` still holds
+    /// the given value (compare-and-set in the same statement; `email_key` may be used);
+    /// `None` when no row matched.
+    fn update_if(
+        &self,
+        id: &U::Id,
+        changes: &Changes,
+        conditions: &Changes,
     ) -> impl Future<Output = Result<Option<U>, StoreError>> + Send;
 
     /// Deletes the user with this id; `false` if there was none.

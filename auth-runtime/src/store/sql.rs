@@ -5,7 +5,7 @@ use crate::user::{ColumnSpec, EMAIL_KEY_COLUMN, IdKind, Role, TableSpec};
 use crate::value::SqlType;
 
 /// The column type of `ty` in `dialect`.
-fn column_type(dialect: Dialect, ty: SqlType) -> String {
+pub(crate) fn column_type(dialect: Dialect, ty: SqlType) -> String {
     use Dialect::*;
     match (ty, dialect) {
         (SqlType::Varchar(n), _) => format!("VARCHAR({n})"),
@@ -176,9 +176,10 @@ impl Statements {
         }
     }
 
-    /// `UPDATE … SET <columns> WHERE id = ?`, with `RETURNING` where supported. Column names
-    /// come from the table description only; the id is the last parameter.
-    pub fn update(&self, table: &TableSpec, columns: &[&str]) -> String {
+    /// `UPDATE … SET <columns> WHERE id = ? [AND <condition> = ? …]`, with `RETURNING` where
+    /// supported. Column names come from the table description only; the parameters are the
+    /// new values, then the id, then the condition values.
+    pub fn update(&self, table: &TableSpec, columns: &[&str], conditions: &[&str]) -> String {
         let q = |s: &str| self.dialect.quote(s);
         let sets: Vec<String> = columns
             .iter()
@@ -192,6 +193,13 @@ impl Statements {
             sets.join(", "),
             self.dialect.placeholder(columns.len() + 1)
         );
+        for (i, c) in conditions.iter().enumerate() {
+            sql.push_str(&format!(
+                " AND {} = {}",
+                q(c),
+                self.dialect.placeholder(columns.len() + 2 + i)
+            ));
+        }
         if self.dialect.has_returning() {
             sql.push_str(" RETURNING ");
             sql.push_str(&self.select_list);
@@ -272,8 +280,8 @@ mod tests {
         );
         let m = Statements::new(&TABLE, Dialect::MySql);
         assert_eq!(
-            m.update(&TABLE, &["username"]),
-            "UPDATE `user` SET `username` = ? WHERE `id` = ?"
+            m.update(&TABLE, &["username"], &["email_key"]),
+            "UPDATE `user` SET `username` = ? WHERE `id` = ? AND `email_key` = ?"
         );
     }
 }

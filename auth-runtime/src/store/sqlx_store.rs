@@ -152,6 +152,21 @@ where
         db(err)
     }
 
+    fn check_conditions(conditions: &Changes) -> Result<Vec<(&'static str, Value)>, StoreError> {
+        conditions
+            .iter()
+            .map(|(column, value)| {
+                let known =
+                    column == EMAIL_KEY_COLUMN || U::TABLE.columns.iter().any(|c| c.name == column);
+                if known && !matches!(value, Value::Null(_)) {
+                    Ok((column, value.clone()))
+                } else {
+                    Err(StoreError::UnknownColumn(column.to_owned()))
+                }
+            })
+            .collect()
+    }
+
     fn check_changes(changes: &Changes) -> Result<Vec<(&'static str, Value)>, StoreError> {
         let table: &TableSpec = U::TABLE;
         let mut out = Vec::with_capacity(changes.len() + 2);
@@ -255,8 +270,14 @@ where
         }
     }
 
-    async fn update(&self, id: &U::Id, changes: &Changes) -> Result<Option<U>, StoreError> {
+    async fn update_if(
+        &self,
+        id: &U::Id,
+        changes: &Changes,
+        conditions: &Changes,
+    ) -> Result<Option<U>, StoreError> {
         let mut sets = Self::check_changes(changes)?;
+        let conditions = Self::check_conditions(conditions)?;
         let now = time_fmt::now();
         for col in U::TABLE
             .columns
@@ -269,12 +290,16 @@ where
             return self.get(id).await;
         }
         let columns: Vec<&str> = sets.iter().map(|(c, _)| *c).collect();
-        let sql = self.sql.update(U::TABLE, &columns);
+        let condition_columns: Vec<&str> = conditions.iter().map(|(c, _)| *c).collect();
+        let sql = self.sql.update(U::TABLE, &columns, &condition_columns);
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (_, value) in &sets {
             query = DB::bind_value(query, value.clone());
         }
         query = DB::bind_value(query, id.to_value());
+        for (_, value) in &conditions {
+            query = DB::bind_value(query, value.clone());
+        }
         if DB::DIALECT.has_returning() {
             return match query.fetch_optional(&self.pool).await {
                 Ok(Some(row)) => Self::decode(&row).map(Some),
@@ -283,9 +308,14 @@ where
             };
         }
         let mut tx = self.pool.begin().await.map_err(db)?;
-        if let Err(err) = query.execute(&mut *tx).await {
-            drop(tx);
-            return Err(self.write_error(err, &sets).await);
+        match query.execute(&mut *tx).await {
+            // MySQL connections report matched rows (sqlx sets CLIENT_FOUND_ROWS).
+            Ok(done) if DB::rows_affected(&done) == 0 => return Ok(None),
+            Ok(_) => {}
+            Err(err) => {
+                drop(tx);
+                return Err(self.write_error(err, &sets).await);
+            }
         }
         let select = DB::bind_value(
             sqlx::query(AssertSqlSafe(self.sql.select_by_id.clone())),

@@ -1,0 +1,147 @@
+//! The routers (plain `axum::Router`s to nest where the application likes) and what they
+//! share: body limits, content types, JSON error bodies and response headers.
+
+mod auth;
+mod register;
+mod users;
+
+use axum::body::{Body, Bytes};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{Error, status_response};
+use crate::user::AuthUser;
+use crate::users::Users;
+use crate::validation::parse_json_object;
+
+/// The JSON 404 for unknown paths: install it as the application's fallback.
+///
+/// ```
+/// let app: axum::Router = axum::Router::new().fallback(auth_runtime::routes::not_found);
+/// ```
+pub async fn not_found() -> Response {
+    status_response(StatusCode::NOT_FOUND)
+}
+
+/// Gives an empty-bodied 404 or 405 (axum's defaults) the JSON body of the contract,
+/// keeping its headers (such as `Allow`). Install with `axum::middleware::map_response`.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+    if bare
+        && matches!(
+            status,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        )
+    {
+        let (mut parts, _) = response.into_parts();
+        let fresh = status_response(status);
+        let (fresh_parts, body) = fresh.into_parts();
+        parts.headers.extend(fresh_parts.headers);
+        return Response::from_parts(parts, body);
+    }
+    response
+}
+
+/// Every response of an axum-users router: JSON bodies for bare 404/405, and
+/// `Cache-Control: no-store`, `X-Content-Type-Options: nosniff`.
+pub(crate) async fn finish(response: Response) -> Response {
+    let mut response = json_errors(response).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Reads a request body within the configured size limit (413) and read timeout (408).
+pub(crate) async fn read_body<U: AuthUser>(
+    users: &Users<U>,
+    parts: &Parts,
+    body: Body,
+) -> Result<Bytes, Error> {
+    let limit = users.inner.body_limit;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(Error::PayloadTooLarge);
+    }
+    match tokio::time::timeout(users.inner.read_timeout, axum::body::to_bytes(body, limit)).await {
+        Err(_) => Err(Error::RequestTimeout),
+        Ok(Err(_)) => Err(Error::PayloadTooLarge),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
+/// Whether the request declares a JSON body: `application/json` or
+/// `application/<anything>+json`, parameters allowed.
+pub(crate) fn is_json(parts: &Parts) -> bool {
+    let Some(value) = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A JSON body read and checked in the contract's order (§3.5).
+pub(crate) struct JsonBody {
+    bytes: Bytes,
+    json: bool,
+}
+
+impl JsonBody {
+    /// Reads the body (413, 408), then refuses malformed JSON (422 `json_invalid`): this
+    /// comes before authentication.
+    pub(crate) async fn read<U: AuthUser>(
+        users: &Users<U>,
+        parts: &Parts,
+        body: Body,
+    ) -> Result<Self, Error> {
+        let bytes = read_body(users, parts, body).await?;
+        let json = is_json(parts);
+        if json
+            && !bytes.iter().all(u8::is_ascii_whitespace)
+            && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err()
+        {
+            if let Err(errors) = parse_json_object(&bytes) {
+                return Err(Error::Validation(errors));
+            }
+        }
+        Ok(Self { bytes, json })
+    }
+
+    /// After authentication: 415 for a non-empty body of another type, then the schema
+    /// (422 for an empty or non-object body and for field errors).
+    pub(crate) fn decode<T: crate::user::FromJsonBody>(&self) -> Result<T, Error> {
+        if !self.json && !self.bytes.is_empty() {
+            return Err(Error::UnsupportedMediaType);
+        }
+        T::from_json_bytes(&self.bytes).map_err(Error::Validation)
+    }
+}
+
+/// A JSON response with `status`.
+pub(crate) fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+/// Turns a handler result into a response.
+pub(crate) fn respond(result: Result<Response, Error>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}

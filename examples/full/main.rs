@@ -1,0 +1,240 @@
+//! The FastAPI Users "full example" on axum-users: the compatibility target.
+//!
+//! Run: `cargo run --example full`, then try
+//! `curl -si 127.0.0.1:8000/auth/register -H 'content-type: application/json' -d '{"email":"a@example.com","password":"a-password"}'`.
+//!
+//! Environment: `DATABASE_URL` (default `sqlite://test.db`; `postgres://…`, `mysql://…` too),
+//! `JWT_SECRET` (random per process when unset), `PORT` (8000, bound on 127.0.0.1),
+//! `MAIL_OUTBOX` (a JSON-lines file of the mails the app would send), `ADMIN_EMAIL` and
+//! `ADMIN_PASSWORD` (a superuser made at start-up if missing), `ARGON2_MEMORY_KIB`,
+//! `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM` (hashing cost; the FastAPI Users peer uses
+//! 65536 / 3 / 4).
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use axum_users::password::HashingConfig;
+use axum_users::prelude::*;
+use serde_json::json;
+
+/// A FastAPI Users user: UUID id, the base fields.
+#[derive(AuthUser, Clone, Debug)]
+#[auth(table = "user", hooks = OutboxHooks)]
+pub struct User {
+    /// Id (UUID v4).
+    pub id: uuid::Uuid,
+    /// Email address, stored form.
+    pub email: String,
+    /// Password hash.
+    pub hashed_password: String,
+    /// May log in.
+    pub is_active: bool,
+    /// Administers users.
+    pub is_superuser: bool,
+    /// Verified the email address.
+    pub is_verified: bool,
+}
+
+/// Writes one JSON line per mail the application would send to `MAIL_OUTBOX`.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxHooks {
+    outbox: Option<Arc<std::fs::File>>,
+}
+
+impl OutboxHooks {
+    fn open(path: Option<PathBuf>) -> std::io::Result<Self> {
+        let outbox = match path {
+            Some(path) => {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                let file = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .mode(0o644)
+                    .open(path)?;
+                Some(Arc::new(file))
+            }
+            None => None,
+        };
+        Ok(Self { outbox })
+    }
+
+    /// Appends one line with a single `write`, so concurrent lines never interleave.
+    fn write(&self, kind: &str, email: &str, token: Option<&str>) -> Result<(), HookError> {
+        let Some(file) = &self.outbox else {
+            return Ok(());
+        };
+        let mut line = json!({ "kind": kind, "email": email, "token": token }).to_string();
+        line.push('\n');
+        let written = (&**file).write(line.as_bytes());
+        match written {
+            Ok(n) if n == line.len() => Ok(()),
+            Ok(_) => Err(HookError::bad_request("the outbox line was cut short")),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot write to MAIL_OUTBOX");
+                Err(HookError::bad_request("cannot write to the mail outbox"))
+            }
+        }
+    }
+}
+
+impl UserHooks<User> for OutboxHooks {
+    async fn on_after_register(
+        &self,
+        user: &User,
+        _ctx: Option<&RequestContext>,
+    ) -> Result<(), HookError> {
+        self.write("register", &user.email, None)
+    }
+
+    async fn on_after_forgot_password(
+        &self,
+        user: &User,
+        token: &str,
+        _ctx: Option<&RequestContext>,
+    ) -> Result<(), HookError> {
+        self.write("reset_password", &user.email, Some(token))
+    }
+
+    async fn on_after_request_verify(
+        &self,
+        user: &User,
+        token: &str,
+        _ctx: Option<&RequestContext>,
+    ) -> Result<(), HookError> {
+        self.write("verify", &user.email, Some(token))
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match env(name) {
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("{name} must be a number, got {v:?}")),
+        None => Ok(default),
+    }
+}
+
+fn jwt_secret() -> Result<String, axum_users::Error> {
+    match env("JWT_SECRET") {
+        Some(secret) => {
+            if secret.len() < 32 {
+                tracing::warn!("JWT_SECRET is shorter than 32 bytes; use a longer random secret");
+            }
+            Ok(secret)
+        }
+        None => {
+            tracing::warn!("JWT_SECRET is not set: using a random secret; tokens die at restart");
+            axum_users::auth::random_token()
+        }
+    }
+}
+
+async fn hello(ActiveUser(user): ActiveUser<User>) -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "message": format!("Hello {}!", user.email) }))
+}
+
+/// Creates the superuser of `ADMIN_EMAIL`/`ADMIN_PASSWORD` if no user has that address.
+async fn bootstrap_admin(users: &Users<User>) -> Result<(), Box<dyn std::error::Error>> {
+    let (Some(email), Some(password)) = (env("ADMIN_EMAIL"), env("ADMIN_PASSWORD")) else {
+        return Ok(());
+    };
+    if users.get_by_email(&email).await?.is_some() {
+        return Ok(());
+    }
+    let body = json!({
+        "email": email, "password": password,
+        "is_active": true, "is_superuser": true, "is_verified": true,
+    });
+    let payload = UserCreate::from_json_bytes(body.to_string().as_bytes())
+        .map_err(|e| format!("ADMIN_EMAIL is not a valid address: {e}"))?;
+    match users.create(&payload, true, None).await {
+        Ok(_) => Ok(()),
+        Err(axum_users::Error::Code(axum_users::ErrorCode::RegisterUserAlreadyExists)) => Ok(()),
+        Err(axum_users::Error::InvalidPassword { reason, .. }) => {
+            Err(format!("ADMIN_PASSWORD refused: {reason}").into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+
+    let url = env("DATABASE_URL").unwrap_or_else(|| "sqlite://test.db".into());
+    let port: u16 = env_number("PORT", 8000)?;
+    let secret = jwt_secret()?;
+    let hashing = HashingConfig {
+        memory_kib: env_number("ARGON2_MEMORY_KIB", HashingConfig::default().memory_kib)?,
+        iterations: env_number("ARGON2_ITERATIONS", HashingConfig::default().iterations)?,
+        parallelism: env_number("ARGON2_PARALLELISM", HashingConfig::default().parallelism)?,
+        ..HashingConfig::default()
+    };
+    let hooks = OutboxHooks::open(env("MAIL_OUTBOX").map(PathBuf::from))?;
+
+    let pool = DbPool::connect(&url).await?;
+    let jwt = JwtStrategy::hs256(&secret, 3600)?;
+    let users = Users::<User>::builder(pool)
+        .backend(AuthBackend::new(
+            "jwt",
+            Transport::bearer("auth/jwt/login"),
+            Strategy::Jwt(jwt.clone()),
+        ))
+        .backend(AuthBackend::new(
+            "cookie",
+            Transport::cookie(CookieSettings {
+                max_age: Some(3600),
+                ..CookieSettings::default()
+            }),
+            Strategy::Jwt(jwt),
+        ))
+        .backend(AuthBackend::new(
+            "db",
+            Transport::bearer("auth/db/login"),
+            Strategy::Database(DatabaseTokens::new(Some(3600))),
+        ))
+        .hashing(hashing)
+        .secrets(&secret)
+        .hooks(hooks)
+        .build()?;
+    users.migrate().await?;
+    bootstrap_admin(&users).await?;
+
+    let app = Router::new()
+        .nest("/auth/jwt", users.auth_router("jwt")?)
+        .nest("/auth/cookie", users.auth_router("cookie")?)
+        .nest("/auth/db", users.auth_router("db")?)
+        .nest("/auth", users.register_router())
+        .nest("/users", users.users_router())
+        .route("/authenticated-route", get(hello))
+        .fallback(axum_users::routes::not_found)
+        .layer(axum::middleware::map_response(
+            axum_users::routes::json_errors,
+        ))
+        .with_state(users);
+
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, database = %url, "listening");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The music-lyrics site's users on axum-users: integer ids, site fields, one cookie backend.
+//!
+//! Run: `cargo run --example music`, then try
+//! `curl -si 127.0.0.1:8000/auth/register -H 'content-type: application/json' -d '{"email":"fan@example.com","password":"a-password","username":"fan"}'`.
+//!
+//! Environment: `DATABASE_URL` (default `sqlite://music.db`), `JWT_SECRET` (random per
+//! process when unset), `PORT` (8000, bound on 127.0.0.1). The hooks log tokens for local
+//! development only: a real site mails them.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum_users::prelude::*;
+
+/// A user of the lyrics site.
+#[derive(AuthUser, Clone, Debug)]
+#[auth(table = "user", hooks = MusicHooks)]
+pub struct User {
+    /// Id, assigned by the database.
+    pub id: i64,
+    /// Email address (stored form).
+    pub email: String,
+    /// argon2id hash of the password.
+    pub hashed_password: String,
+    /// Whether the account may log in.
+    pub is_active: bool,
+    /// The site's admin flag (`is_superuser` on the wire).
+    #[auth(superuser)]
+    pub is_admin: bool,
+    /// Whether the email address was verified.
+    pub is_verified: bool,
+    /// Public name, unique on the site.
+    #[auth(unique, min_length = 1, max_length = 50)]
+    pub username: String,
+    /// About the user.
+    #[auth(max_length = 1000)]
+    pub description: Option<String>,
+    /// When the account was made.
+    #[auth(created_at)]
+    pub created_at: time::OffsetDateTime,
+    /// When the account last changed.
+    #[auth(updated_at)]
+    pub updated_at: time::OffsetDateTime,
+    /// Tracks the user follows; the site loads them itself.
+    #[auth(skip)]
+    pub tracks: Vec<i64>,
+}
+
+/// Development stand-ins for mail: they log.
+#[derive(Debug, Default)]
+pub struct MusicHooks;
+
+impl UserHooks<User> for MusicHooks {
+    async fn on_after_register(
+        &self,
+        user: &User,
+        _ctx: Option<&RequestContext>,
+    ) -> Result<(), HookError> {
+        tracing::info!(user_id = user.id, "user registered");
+        Ok(())
+    }
+
+    async fn on_after_forgot_password(
+        &self,
+        user: &User,
+        token: &str,
+        _ctx: Option<&RequestContext>,
+    ) -> Result<(), HookError> {
+        tracing::info!(user_id = user.id, token, "password reset requested");
+        Ok(())
+    }
+
+    async fn on_after_request_verify(
+        &self,
+        user: &User,
+        token: &str,
+        _ctx: Option<&RequestContext>,
+    ) -> Result<(), HookError> {
+        tracing::info!(user_id = user.id, token, "verification requested");
+        Ok(())
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://music.db".into());
+    let port: u16 = std::env::var("PORT").map_or(Ok(8000), |p| p.parse())?;
+    let secret = match std::env::var("JWT_SECRET") {
+        Ok(secret) if !secret.is_empty() => secret,
+        _ => {
+            tracing::warn!("JWT_SECRET is not set: using a random secret; tokens die at restart");
+            axum_users::auth::random_token()?
+        }
+    };
+
+    let users = Users::<User>::builder(DbPool::connect(&url).await?)
+        .backend(AuthBackend::new(
+            "jwt",
+            Transport::cookie(CookieSettings {
+                name: "MusicText".into(),
+                max_age: Some(3600),
+                ..CookieSettings::default()
+            }),
+            Strategy::Jwt(JwtStrategy::hs256(&secret, 3600)?),
+        ))
+        .secrets(&secret)
+        .hooks(MusicHooks)
+        .build()?;
+    users.migrate().await?;
+
+    let app = Router::new()
+        .nest("/auth/jwt", users.auth_router("jwt")?)
+        .nest("/auth", users.register_router())
+        .nest("/users", users.users_router())
+        .fallback(axum_users::routes::not_found)
+        .layer(axum::middleware::map_response(
+            axum_users::routes::json_errors,
+        ));
+
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, database = %url, "listening");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
