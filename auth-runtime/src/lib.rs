@@ -16,6 +16,7 @@ pub mod extract;
 pub mod hooks;
 mod manager;
 pub mod password;
+mod recovery;
 pub mod routes;
 pub mod schema;
 pub mod store;

@@ -1,31 +1,47 @@
-//! Password hashing: argon2id in a bounded pool of long-lived threads, each owning one
-//! reusable memory buffer; verification of argon2 and legacy bcrypt hashes; the built-in
-//! password policy (§7.6 and §11 of the contract).
+//! Password hashing and the built-in password policy (contract §7.4, §7.6, §11).
+//!
+//! New hashes are argon2id PHC strings made in a bounded pool of long-lived threads: each
+//! thread owns one reusable argon2 memory buffer, so no hash allocates (allocating per hash
+//! loses about 30 % of throughput to page faults) and memory stays near
+//! `workers × memory_kib`. Hashing never runs on an async worker thread; when the pool's
+//! queue is full, requests fail at once with [`HashError::Busy`] (answer 503).
+//!
+//! Verification accepts argon2id, argon2i and argon2d PHC strings and legacy bcrypt
+//! (`$2a$`, `$2b$`, `$2x$`, `$2y$`). Another format, or parameters past [`VerifyLimits`]
+//! (checked before anything is allocated), never verifies and is logged — without the
+//! password or the hash.
 
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
+/// Length of the argon2 output in new hashes, in bytes.
+const OUTPUT_LEN: usize = 32;
+
+/// bcrypt uses at most this many bytes of a password.
+const BCRYPT_MAX_PASSWORD_BYTES: usize = 72;
+
 /// argon2id cost and pool settings.
 ///
-/// The default is the OWASP minimum (m=19456 KiB, t=2, p=1), one worker per core and a
-/// queue of 64 requests per worker.
+/// The default is the OWASP minimum for argon2id — m=19456 KiB, t=2, p=1 — with one worker
+/// per available core and a queue of 64 requests per worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashingConfig {
-    /// Memory cost in KiB.
+    /// Memory cost in KiB (`m`).
     pub memory_kib: u32,
-    /// Iterations.
+    /// Number of passes (`t`).
     pub iterations: u32,
-    /// Lanes.
+    /// Number of lanes (`p`).
     pub parallelism: u32,
-    /// Worker threads; 0 means the available parallelism of the machine.
+    /// Worker threads; 0 means [`std::thread::available_parallelism`].
     pub workers: usize,
-    /// Queued requests per worker before new ones get [`HashError::Busy`].
+    /// Requests that may wait per worker before new ones get [`HashError::Busy`] (at least 1).
     pub queue_per_worker: usize,
 }
 
@@ -42,22 +58,25 @@ impl Default for HashingConfig {
 }
 
 /// Sanity limits checked on a stored hash before anything is allocated.
+///
+/// A stored hash past any of them never verifies (and is logged). The defaults are
+/// 1 GiB of memory, 64 iterations, 64 lanes and bcrypt cost 16.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifyLimits {
-    /// Largest memory cost accepted, in KiB (default 1 GiB).
+    /// Largest argon2 memory cost accepted, in KiB.
     pub max_memory_kib: u32,
-    /// Largest iteration count accepted (default 64).
+    /// Largest argon2 iteration count accepted.
     pub max_iterations: u32,
-    /// Largest lane count accepted (default 64).
+    /// Largest argon2 lane count accepted.
     pub max_parallelism: u32,
-    /// Largest bcrypt cost accepted (default 16).
+    /// Largest bcrypt cost accepted.
     pub max_bcrypt_cost: u32,
 }
 
 impl Default for VerifyLimits {
     fn default() -> Self {
         Self {
-            max_memory_kib: 1024 * 1024,
+            max_memory_kib: 1_048_576,
             max_iterations: 64,
             max_parallelism: 64,
             max_bcrypt_cost: 16,
@@ -65,17 +84,17 @@ impl Default for VerifyLimits {
     }
 }
 
-/// Why hashing failed.
-#[derive(Debug, Clone, thiserror::Error)]
+/// Why hashing or verifying could not be done.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HashError {
-    /// The queue of the pool is full: answer 503 with `Retry-After`.
+    /// The pool's queue is full: answer 503 with `Retry-After`.
     #[error("the password hashing queue is full")]
     Busy,
-    /// The settings are refused by argon2.
+    /// Invalid configuration (for example parameters argon2 refuses).
     #[error("invalid password hashing configuration: {0}")]
     Config(String),
-    /// A worker failed or the pool stopped.
+    /// A worker died or the pool shut down.
     #[error("password hashing failed: {0}")]
     Internal(String),
 }
@@ -85,10 +104,12 @@ pub enum HashError {
 pub struct Verified {
     /// The password matches the stored hash.
     pub ok: bool,
-    /// The hash should be replaced by one at the current settings (only set when `ok`).
+    /// The stored hash is weaker than the current settings and should be replaced
+    /// (only ever set when `ok`).
     pub needs_rehash: bool,
 }
 
+/// Work sent to the pool. Passwords are wiped when the job is dropped.
 enum Job {
     Hash {
         password: Zeroizing<Vec<u8>>,
@@ -103,26 +124,36 @@ enum Job {
 
 struct Inner {
     config: HashingConfig,
+    limits: VerifyLimits,
     params: Params,
+    workers: usize,
     sender: SyncSender<Job>,
     dummy: String,
+    /// Lets tests see the workers exit once every handle is dropped.
+    #[cfg(test)]
+    receiver_probe: std::sync::Weak<Mutex<Receiver<Job>>>,
 }
 
 /// argon2id hashing in a bounded pool of long-lived threads.
 ///
-/// Hashing never runs on an async worker thread: requests queue (FIFO, bounded) for the
-/// pool's threads, each of which owns one reusable argon2 memory buffer, so memory stays
-/// near `workers × memory_kib` and a login flood cannot stall requests that need no hash.
+/// Cloning is cheap (the clones share one pool); the threads exit once every clone is
+/// dropped. Each thread allocates its argon2 memory on its first job and keeps it, growing
+/// it only while verifying a stored hash with a larger memory cost.
 ///
 /// ```
+/// use auth_runtime::password::{HashingConfig, PasswordHasher};
+///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), auth_runtime::password::HashError> {
-/// use auth_runtime::password::{HashingConfig, PasswordHasher};
-/// let hasher = PasswordHasher::new(HashingConfig { memory_kib: 1024, iterations: 1, ..HashingConfig::default() })?;
+/// let hasher = PasswordHasher::new(HashingConfig::default())?;
 /// let hash = hasher.hash("correct horse battery staple").await?;
-/// assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
-/// assert!(hasher.verify("correct horse battery staple", &hash).await?.ok);
-/// # Ok(()) }
+/// assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+///
+/// let verified = hasher.verify("correct horse battery staple", &hash).await?;
+/// assert!(verified.ok && !verified.needs_rehash);
+/// assert!(!hasher.verify("wrong", &hash).await?.ok);
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -133,237 +164,146 @@ impl fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PasswordHasher")
             .field("config", &self.inner.config)
+            .field("limits", &self.inner.limits)
+            .field("workers", &self.inner.workers)
             .finish_non_exhaustive()
     }
 }
 
-fn argon2id(params: Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-/// Hashes with the worker's buffer, growing it when needed.
-fn hash_with(
-    argon2: &Argon2<'_>,
-    params: &Params,
-    memory: &mut Vec<Block>,
-    password: &[u8],
-    salt: &[u8],
-    out: &mut [u8],
-) -> Result<(), String> {
-    let blocks = params.block_count();
-    if memory.len() < blocks {
-        memory.resize(blocks, Block::default());
-    }
-    argon2
-        .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
-        .map_err(|e| e.to_string())
-}
-
-fn new_hash(
-    params: &Params,
-    memory: &mut Vec<Block>,
-    password: &[u8],
-) -> Result<String, HashError> {
-    let mut salt_bytes = [0u8; Salt::RECOMMENDED_LENGTH];
-    getrandom::fill(&mut salt_bytes).map_err(|e| HashError::Internal(e.to_string()))?;
-    let salt = Salt::new(&salt_bytes).map_err(|e| HashError::Internal(e.to_string()))?;
-    let mut out = Zeroizing::new([0u8; 32]);
-    hash_with(
-        &argon2id(params.clone()),
-        params,
-        memory,
-        password,
-        &salt_bytes,
-        &mut *out,
-    )
-    .map_err(HashError::Internal)?;
-    let hash = PasswordHash {
-        algorithm: argon2::ARGON2ID_IDENT,
-        version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(params).map_err(|e| HashError::Internal(e.to_string()))?,
-        salt: Some(salt),
-        hash: Some(Output::new(&*out).map_err(|e| HashError::Internal(e.to_string()))?),
-    };
-    Ok(hash.to_string())
-}
-
-/// The cost of a `$2a$`/`$2b$`/`$2x$`/`$2y$` bcrypt hash, if `stored` is one.
-fn bcrypt_cost(stored: &str) -> Option<u32> {
-    let rest = ["$2a$", "$2b$", "$2x$", "$2y$"]
-        .iter()
-        .find_map(|prefix| stored.strip_prefix(prefix))?;
-    let (cost, tail) = rest.split_at_checked(2)?;
-    if !cost.bytes().all(|b| b.is_ascii_digit()) || tail.len() != 54 || !tail.starts_with('$') {
-        return None;
-    }
-    cost.parse().ok()
-}
-
-fn verify_with(
-    limits: &VerifyLimits,
-    memory: &mut Vec<Block>,
-    password: &[u8],
-    stored: &str,
-) -> bool {
-    if let Some(cost) = bcrypt_cost(stored) {
-        if cost > limits.max_bcrypt_cost {
-            tracing::error!(cost, "refused a bcrypt hash past the cost limit");
-            return false;
-        }
-        // The library that made it used the first 72 bytes; bcrypt::verify does the same.
-        return bcrypt::verify(password, stored).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "unreadable bcrypt hash");
-            false
-        });
-    }
-    let parsed = match PasswordHash::new(stored) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            tracing::error!(error = %e, "unknown password hash format");
-            return false;
-        }
-    };
-    let algorithm = match Algorithm::new(parsed.algorithm.as_str()) {
-        Ok(algorithm) => algorithm,
-        Err(_) => {
-            tracing::error!(algorithm = %parsed.algorithm, "unknown password hash algorithm");
-            return false;
-        }
-    };
-    let version = match parsed.version.map_or(Ok(Version::V0x10), Version::try_from) {
-        Ok(version) => version,
-        Err(_) => {
-            tracing::error!("unknown argon2 version in a stored hash");
-            return false;
-        }
-    };
-    let params = match Params::try_from(&parsed) {
-        Ok(params) => params,
-        Err(e) => {
-            tracing::error!(error = %e, "unreadable argon2 parameters in a stored hash");
-            return false;
-        }
-    };
-    if params.m_cost() > limits.max_memory_kib
-        || params.t_cost() > limits.max_iterations
-        || params.p_cost() > limits.max_parallelism
-    {
-        tracing::error!(
-            m = params.m_cost(),
-            t = params.t_cost(),
-            p = params.p_cost(),
-            "refused an argon2 hash past the sanity limits"
-        );
-        return false;
-    }
-    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
-        tracing::error!("a stored argon2 hash lacks its salt or output");
-        return false;
-    };
-    let mut out = Zeroizing::new(vec![0u8; expected.len()]);
-    let argon2 = Argon2::new(algorithm, version, params.clone());
-    if let Err(e) = hash_with(&argon2, &params, memory, password, salt.as_ref(), &mut out) {
-        tracing::error!(error = %e, "argon2 verification failed");
-        return false;
-    }
-    Output::new(&out).is_ok_and(|computed| computed == expected)
-}
-
-fn worker(receiver: Arc<Mutex<Receiver<Job>>>, params: Params, limits: VerifyLimits) {
-    let base = params.block_count();
-    let mut memory = vec![Block::default(); base];
-    loop {
-        let job = match receiver.lock() {
-            Ok(guard) => guard.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else { return };
-        match job {
-            Job::Hash { password, reply } => {
-                let _ = reply.send(new_hash(&params, &mut memory, &password));
-            }
-            Job::Verify {
-                password,
-                stored,
-                reply,
-            } => {
-                let _ = reply.send(verify_with(&limits, &mut memory, &password, &stored));
-            }
-        }
-        if memory.len() > base {
-            memory.truncate(base);
-            memory.shrink_to_fit();
-        }
-    }
-}
-
 impl PasswordHasher {
-    /// Checks the settings, starts the workers and makes the dummy hash used for logins
-    /// with unknown emails.
+    /// Checks the settings, starts the workers and makes the dummy hash (at the current
+    /// settings) verified for logins with unknown emails, using [`VerifyLimits::default`].
+    ///
+    /// Making the dummy hash costs one hash on the calling thread.
+    ///
+    /// # Errors
+    /// [`HashError::Config`] for parameters argon2 refuses, parameters past the verify
+    /// limits, or a zero queue; [`HashError::Internal`] if a thread cannot be started or
+    /// the OS random generator fails.
     pub fn new(config: HashingConfig) -> Result<Self, HashError> {
+        Self::with_limits(config, VerifyLimits::default())
+    }
+
+    /// Like [`PasswordHasher::new`], with other sanity limits for stored hashes.
+    ///
+    /// # Errors
+    /// As [`PasswordHasher::new`]; also when the configured parameters are past `limits`
+    /// (new hashes must verify).
+    pub fn with_limits(config: HashingConfig, limits: VerifyLimits) -> Result<Self, HashError> {
         let params = Params::new(
             config.memory_kib,
             config.iterations,
             config.parallelism,
-            Some(32),
+            Some(OUTPUT_LEN),
         )
-        .map_err(|e| HashError::Config(e.to_string()))?;
+        .map_err(|e| HashError::Config(format!("argon2 refuses the parameters: {e}")))?;
+        if config.memory_kib > limits.max_memory_kib
+            || config.iterations > limits.max_iterations
+            || config.parallelism > limits.max_parallelism
+        {
+            return Err(HashError::Config(format!(
+                "m={},t={},p={} is past the verify limits (m<={},t<={},p<={})",
+                config.memory_kib,
+                config.iterations,
+                config.parallelism,
+                limits.max_memory_kib,
+                limits.max_iterations,
+                limits.max_parallelism,
+            )));
+        }
+        if config.queue_per_worker == 0 {
+            return Err(HashError::Config(
+                "queue_per_worker must be at least 1".into(),
+            ));
+        }
         let workers = match config.workers {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         };
-        let capacity = workers.saturating_mul(config.queue_per_worker.max(1));
+        let capacity = workers
+            .checked_mul(config.queue_per_worker)
+            .ok_or_else(|| HashError::Config("workers × queue_per_worker overflows".into()))?;
+
+        // The dummy hash is made before any thread starts, so a failure leaves nothing behind.
+        let mut dummy_password = Zeroizing::new([0u8; 32]);
+        getrandom::fill(&mut *dummy_password).map_err(rng_failure)?;
+        let dummy = Worker::new(&params, limits)?.hash(&*dummy_password)?;
+
         let (sender, receiver) = mpsc::sync_channel(capacity);
         let receiver = Arc::new(Mutex::new(receiver));
-        let limits = VerifyLimits::default();
+        #[cfg(test)]
+        let receiver_probe = Arc::downgrade(&receiver);
         for n in 0..workers {
+            let mut worker = Worker::new(&params, limits)?;
             let receiver = Arc::clone(&receiver);
-            let params = params.clone();
+            // On failure `sender` is dropped on return, which stops the threads already started.
             std::thread::Builder::new()
                 .name(format!("axum-users-hash-{n}"))
-                .spawn(move || worker(receiver, params, limits))
+                .spawn(move || worker.run(&receiver))
                 .map_err(|e| HashError::Internal(format!("cannot start a hashing thread: {e}")))?;
         }
-        let mut dummy_password = [0u8; 16];
-        getrandom::fill(&mut dummy_password).map_err(|e| HashError::Internal(e.to_string()))?;
-        let dummy = new_hash(&params, &mut Vec::new(), &dummy_password)?;
+
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
+                limits,
                 params,
+                workers,
                 sender,
                 dummy,
+                #[cfg(test)]
+                receiver_probe,
             }),
         })
     }
 
-    /// The settings.
+    /// The settings the pool was made with (`workers` as given, 0 included).
+    #[must_use]
     pub fn config(&self) -> &HashingConfig {
         &self.inner.config
     }
 
+    /// The sanity limits applied to stored hashes.
+    #[must_use]
+    pub fn limits(&self) -> &VerifyLimits {
+        &self.inner.limits
+    }
+
     fn submit(&self, job: Job) -> Result<(), HashError> {
+        // On failure the job, and with it the password, is dropped and wiped.
         self.inner.sender.try_send(job).map_err(|e| match e {
             TrySendError::Full(_) => HashError::Busy,
-            TrySendError::Disconnected(_) => HashError::Internal("the hashing pool stopped".into()),
+            TrySendError::Disconnected(_) => {
+                HashError::Internal("the hashing pool has shut down".into())
+            }
         })
     }
 
-    /// Hashes `password` into a PHC string
-    /// (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, 16-byte salt, 32-byte output).
+    /// Hashes `password` into a PHC string,
+    /// `$argon2id$v=19$m=19456,t=2,p=1$<22-char salt>$<43-char hash>` at the default
+    /// settings: 16-byte salt from the OS CSPRNG, 32-byte output.
+    ///
+    /// # Errors
+    /// [`HashError::Busy`] at once when the queue is full; [`HashError::Internal`] if the
+    /// worker died or the random generator failed.
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Hash {
             password: Zeroizing::new(password.as_bytes().to_vec()),
             reply,
         })?;
-        answer
-            .await
-            .map_err(|_| HashError::Internal("a hashing thread stopped".into()))?
+        answer.await.map_err(|_| worker_lost())?
     }
 
-    /// Checks `password` against a stored argon2 (id, i, d) or bcrypt hash. An unknown
-    /// format or parameters past the sanity limits never verify (and are logged).
+    /// Checks `password` against a stored argon2 (id, i, d) PHC string or bcrypt hash.
+    ///
+    /// An unknown format, or parameters past the [`VerifyLimits`], gives
+    /// `Verified { ok: false, needs_rehash: false }` and an error log (never containing the
+    /// password or the hash). `needs_rehash` is [`PasswordHasher::needs_rehash`] when `ok`.
+    ///
+    /// # Errors
+    /// [`HashError::Busy`] at once when the queue is full; [`HashError::Internal`] if the
+    /// worker died.
     pub async fn verify(&self, password: &str, stored: &str) -> Result<Verified, HashError> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Verify {
@@ -371,52 +311,265 @@ impl PasswordHasher {
             stored: stored.to_owned(),
             reply,
         })?;
-        let ok = answer
-            .await
-            .map_err(|_| HashError::Internal("a hashing thread stopped".into()))?;
+        let ok = answer.await.map_err(|_| worker_lost())?;
         Ok(Verified {
             ok,
             needs_rehash: ok && self.needs_rehash(stored),
         })
     }
 
-    /// Spends one verification at the current cost (logins with unknown emails).
+    /// One verification against the start-up dummy hash: the cost of a real check, for
+    /// logins with unknown emails (§7.4 step 2).
+    ///
+    /// # Errors
+    /// As [`PasswordHasher::verify`].
     pub async fn verify_dummy(&self, password: &str) -> Result<(), HashError> {
-        let dummy = self.inner.dummy.clone();
-        self.verify(password, &dummy).await.map(|_| ())
+        self.verify(password, &self.inner.dummy).await.map(|_| ())
     }
 
-    /// Whether a stored hash is weaker than the current settings: bcrypt, another argon2
-    /// variant, another version, or memory × iterations below the configured product. A
-    /// stronger hash is kept.
+    /// Whether a stored hash should be replaced by one at the current settings (§11):
+    /// bcrypt, argon2i or argon2d, a version other than 19, or memory × iterations below
+    /// the configured memory × iterations. A stronger hash is kept (FastAPI Users'
+    /// m=65536,t=3,p=4 is not rehashed); an unreadable one gives `false`.
+    #[must_use]
     pub fn needs_rehash(&self, stored: &str) -> bool {
-        if bcrypt_cost(stored).is_some() {
-            return true;
+        match bcrypt_shape(stored) {
+            Some(Bcrypt::Cost(_)) => return true,
+            Some(Bcrypt::Malformed) => return false,
+            None => {}
         }
         let Ok(parsed) = PasswordHash::new(stored) else {
             return false;
         };
-        if parsed.algorithm != argon2::ARGON2ID_IDENT
-            || parsed.version != Some(Version::V0x13.into())
-        {
+        if Algorithm::new(parsed.algorithm.as_str()).is_err() {
+            return false;
+        }
+        if parsed.algorithm != ARGON2ID_IDENT || parsed.version != Some(Version::V0x13.into()) {
             return true;
         }
         let Ok(params) = Params::try_from(&parsed) else {
             return false;
         };
-        let stored_cost = u64::from(params.m_cost()) * u64::from(params.t_cost());
-        let wanted = u64::from(self.inner.params.m_cost()) * u64::from(self.inner.params.t_cost());
-        stored_cost < wanted
+        let cost = |p: &Params| u64::from(p.m_cost()) * u64::from(p.t_cost());
+        cost(&params) < cost(&self.inner.params)
+    }
+
+    /// The `Weak` side of the job receiver, which dies when every worker has exited.
+    #[cfg(test)]
+    fn receiver_probe(&self) -> std::sync::Weak<Mutex<Receiver<Job>>> {
+        self.inner.receiver_probe.clone()
     }
 }
 
-/// The built-in password policy (§7.6): 8 characters to 4096 bytes by default; an empty
-/// password is always refused. Passwords are used byte for byte.
+fn worker_lost() -> HashError {
+    HashError::Internal("a hashing worker stopped before answering".into())
+}
+
+fn rng_failure(e: getrandom::Error) -> HashError {
+    HashError::Internal(format!("the OS random generator failed: {e}"))
+}
+
+/// The state of one pool thread.
+struct Worker {
+    argon2: Argon2<'static>,
+    params_string: ParamsString,
+    limits: VerifyLimits,
+    /// argon2 memory, reused from job to job; empty until the first job.
+    memory: Vec<Block>,
+    /// Size of `memory` for the configured parameters.
+    base_blocks: usize,
+}
+
+impl Worker {
+    fn new(params: &Params, limits: VerifyLimits) -> Result<Self, HashError> {
+        Ok(Self {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone()),
+            params_string: ParamsString::try_from(params)
+                .map_err(|e| HashError::Config(e.to_string()))?,
+            limits,
+            memory: Vec::new(),
+            base_blocks: params.block_count(),
+        })
+    }
+
+    fn run(&mut self, receiver: &Mutex<Receiver<Job>>) {
+        loop {
+            // The lock is held only while waiting; a poisoned lock still guards a sound
+            // receiver, so it is recovered rather than stopping the worker.
+            let job = receiver
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .recv();
+            // Every sender is gone: the pool was dropped.
+            let Ok(job) = job else { return };
+            if catch_unwind(AssertUnwindSafe(|| self.process(job))).is_err() {
+                // The reply was dropped with the job, so the caller gets `Internal`.
+                tracing::error!("a password hashing job panicked");
+                self.memory = Vec::new();
+            }
+            self.release_extra_memory();
+        }
+    }
+
+    fn process(&mut self, job: Job) {
+        match job {
+            Job::Hash { password, reply } => {
+                // Nobody waits any more (a dropped request): skip the work.
+                if !reply.is_closed() {
+                    let _ = reply.send(self.hash(&password));
+                }
+            }
+            Job::Verify {
+                password,
+                stored,
+                reply,
+            } => {
+                if !reply.is_closed() {
+                    let _ = reply.send(self.verify(&password, &stored));
+                }
+            }
+        }
+    }
+
+    /// Shrinks the buffer back to the configured size after a larger verification.
+    fn release_extra_memory(&mut self) {
+        if self.memory.capacity() > self.base_blocks {
+            self.memory.truncate(self.base_blocks);
+            self.memory.shrink_to_fit();
+        }
+    }
+
+    fn hash(&mut self, password: &[u8]) -> Result<String, HashError> {
+        let mut salt = [0u8; Salt::RECOMMENDED_LENGTH];
+        getrandom::fill(&mut salt).map_err(rng_failure)?;
+        let mut out = Zeroizing::new([0u8; OUTPUT_LEN]);
+        let memory = blocks_of(&mut self.memory, self.base_blocks).map_err(HashError::Internal)?;
+        self.argon2
+            .hash_password_into_with_memory(password, &salt, &mut *out, memory)
+            .map_err(|e| HashError::Internal(format!("argon2 failed: {e}")))?;
+        let phc = PasswordHash {
+            algorithm: ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: self.params_string.clone(),
+            salt: Some(Salt::new(&salt).map_err(|e| HashError::Internal(e.to_string()))?),
+            hash: Some(Output::new(&*out).map_err(|e| HashError::Internal(e.to_string()))?),
+        };
+        Ok(phc.to_string())
+    }
+
+    fn verify(&mut self, password: &[u8], stored: &str) -> bool {
+        match self.try_verify(password, stored) {
+            Ok(ok) => ok,
+            Err(reason) => {
+                // Never the password nor the hash: only what was wrong with it.
+                tracing::error!(%reason, "a stored password hash was refused");
+                false
+            }
+        }
+    }
+
+    /// `Ok(matches)` for a readable hash within the limits, else why it was refused.
+    fn try_verify(&mut self, password: &[u8], stored: &str) -> Result<bool, String> {
+        if let Some(shape) = bcrypt_shape(stored) {
+            let Bcrypt::Cost(cost) = shape else {
+                return Err("malformed bcrypt hash".into());
+            };
+            if cost > self.limits.max_bcrypt_cost {
+                return Err(format!(
+                    "bcrypt cost {cost} is past the limit {}",
+                    self.limits.max_bcrypt_cost
+                ));
+            }
+            // As the library that made it: only the first 72 bytes count.
+            let used = &password[..password.len().min(BCRYPT_MAX_PASSWORD_BYTES)];
+            return bcrypt::verify(used, stored)
+                .map_err(|e| format!("unreadable bcrypt hash: {e}"));
+        }
+
+        let parsed = PasswordHash::new(stored).map_err(|_| "unknown password hash format")?;
+        let algorithm = Algorithm::new(parsed.algorithm.as_str())
+            .map_err(|_| "unknown password hash algorithm")?;
+        // A PHC string without `v=` is argon2 version 1.0 (0x10), as in the reference code.
+        let version = match parsed.version {
+            None => Version::V0x10,
+            Some(v) => Version::try_from(v).map_err(|_| format!("unknown argon2 version {v}"))?,
+        };
+        let params =
+            Params::try_from(&parsed).map_err(|e| format!("invalid argon2 parameters: {e}"))?;
+        let (m, t, p) = (params.m_cost(), params.t_cost(), params.p_cost());
+        let limits = self.limits;
+        if m > limits.max_memory_kib || t > limits.max_iterations || p > limits.max_parallelism {
+            return Err(format!(
+                "argon2 parameters m={m},t={t},p={p} are past the limits (m<={},t<={},p<={})",
+                limits.max_memory_kib, limits.max_iterations, limits.max_parallelism
+            ));
+        }
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return Err("argon2 hash without salt or output".into());
+        };
+
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut out = Zeroizing::new([0u8; Output::MAX_LENGTH]);
+        let out = &mut out[..expected.len()];
+        let memory = blocks_of(&mut self.memory, blocks)?;
+        argon2
+            .hash_password_into_with_memory(password, salt.as_ref(), out, memory)
+            .map_err(|e| format!("argon2 failed: {e}"))?;
+        // `Output` compares in constant time.
+        Ok(Output::new(out).is_ok_and(|computed| computed == expected))
+    }
+}
+
+/// The first `blocks` blocks of a worker's buffer, growing it if needed.
+fn blocks_of(memory: &mut Vec<Block>, blocks: usize) -> Result<&mut [Block], String> {
+    if let Some(extra) = blocks.checked_sub(memory.len()).filter(|n| *n > 0) {
+        memory
+            .try_reserve_exact(extra)
+            .map_err(|e| format!("cannot allocate argon2 memory: {e}"))?;
+        memory.resize(blocks, Block::new());
+    }
+    Ok(&mut memory[..blocks])
+}
+
+/// What a `$2a$`/`$2b$`/`$2x$`/`$2y$`-prefixed stored hash looks like.
+enum Bcrypt {
+    /// `$2?$NN$` and 53 characters of bcrypt base64, with cost `NN`.
+    Cost(u32),
+    /// bcrypt-prefixed, but not that shape.
+    Malformed,
+}
+
+/// `None` if `stored` is not bcrypt-prefixed.
+fn bcrypt_shape(stored: &str) -> Option<Bcrypt> {
+    let rest = ["$2a$", "$2b$", "$2x$", "$2y$"]
+        .iter()
+        .find_map(|prefix| stored.strip_prefix(prefix))?;
+    match rest.as_bytes() {
+        [tens @ b'0'..=b'9', units @ b'0'..=b'9', b'$', tail @ ..]
+            if tail.len() == 53
+                && tail
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/')) =>
+        {
+            Some(Bcrypt::Cost(
+                u32::from(tens - b'0') * 10 + u32::from(units - b'0'),
+            ))
+        }
+        _ => Some(Bcrypt::Malformed),
+    }
+}
+
+/// The built-in password policy (§7.6): used wherever a password is set (register, reset,
+/// PATCH), before the `validate_password` hook.
+///
+/// Passwords are used byte for byte: no trimming, case folding, normalization or
+/// truncation. An empty password is always refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordPolicy {
-    /// Minimum length in Unicode scalar values (at least 1).
+    /// Minimum length in Unicode scalar values (8 by default; below 1 counts as 1).
     pub min_chars: usize,
-    /// Maximum length in UTF-8 bytes.
+    /// Maximum length in UTF-8 bytes (4096 by default).
     pub max_bytes: usize,
 }
 
@@ -430,7 +583,12 @@ impl Default for PasswordPolicy {
 }
 
 impl PasswordPolicy {
-    /// `Ok` or the reason the password is refused.
+    /// `Ok`, or the reason the password is refused: `Password must be at most 4096 bytes
+    /// long` (checked first) or `Password must be at least 8 characters long`, with the
+    /// configured numbers.
+    ///
+    /// # Errors
+    /// The reason text, for `detail.reason` of the 400 answer.
     pub fn check(&self, password: &str) -> Result<(), String> {
         if self.too_long(password) {
             return Err(format!(
@@ -438,16 +596,16 @@ impl PasswordPolicy {
                 self.max_bytes
             ));
         }
-        if password.is_empty() || password.chars().count() < self.min_chars {
-            return Err(format!(
-                "Password must be at least {} characters long",
-                self.min_chars.max(1)
-            ));
+        let min = self.min_chars.max(1);
+        if password.chars().take(min).count() < min {
+            return Err(format!("Password must be at least {min} characters long"));
         }
         Ok(())
     }
 
-    /// Whether the password exceeds the byte maximum (checked at login before hashing).
+    /// Whether `password` is over the byte maximum: at login such a password fails at once,
+    /// without hashing (§7.4 step 1).
+    #[must_use]
     pub fn too_long(&self, password: &str) -> bool {
         password.len() > self.max_bytes
     }
@@ -456,248 +614,589 @@ impl PasswordPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher as _;
+    use std::time::{Duration, Instant};
 
-    fn cheap() -> HashingConfig {
+    const SALT: &[u8] = b"0123456789abcdef";
+
+    fn small(workers: usize) -> HashingConfig {
         HashingConfig {
             memory_kib: 1024,
             iterations: 1,
             parallelism: 1,
-            workers: 2,
+            workers,
             queue_per_worker: 64,
         }
     }
 
-    fn argon2_hash(algorithm: Algorithm, m: u32, t: u32, p: u32, password: &[u8]) -> String {
+    fn pool(config: HashingConfig) -> PasswordHasher {
+        PasswordHasher::new(config).expect("pool")
+    }
+
+    /// A PHC string made directly with the argon2 crate (as pwdlib/argon2-cffi would).
+    fn argon2_phc(
+        algorithm: Algorithm,
+        version: Version,
+        m: u32,
+        t: u32,
+        p: u32,
+        password: &str,
+    ) -> String {
         let params = Params::new(m, t, p, Some(32)).expect("params");
-        let salt = Salt::new(b"0123456789abcdef").expect("salt");
-        let mut out = [0u8; 32];
-        Argon2::new(algorithm, Version::V0x13, params.clone())
-            .hash_password_into(password, salt.as_ref(), &mut out)
-            .expect("hash");
-        PasswordHash {
-            algorithm: match algorithm {
-                Algorithm::Argon2i => argon2::ARGON2I_IDENT,
-                Algorithm::Argon2d => argon2::ARGON2D_IDENT,
-                _ => argon2::ARGON2ID_IDENT,
-            },
-            version: Some(0x13),
-            params: ParamsString::try_from(&params).expect("params string"),
-            salt: Some(salt),
-            hash: Some(Output::new(&out).expect("output")),
+        Argon2::new(algorithm, version, params)
+            .hash_password_with_salt(password.as_bytes(), SALT)
+            .expect("hash")
+            .to_string()
+    }
+
+    fn yes(needs_rehash: bool) -> Verified {
+        Verified {
+            ok: true,
+            needs_rehash,
         }
-        .to_string()
+    }
+
+    const NO: Verified = Verified {
+        ok: false,
+        needs_rehash: false,
+    };
+
+    #[test]
+    fn defaults() {
+        let config = HashingConfig::default();
+        assert_eq!(
+            (config.memory_kib, config.iterations, config.parallelism),
+            (19456, 2, 1)
+        );
+        assert_eq!((config.workers, config.queue_per_worker), (0, 64));
+        let limits = VerifyLimits::default();
+        assert_eq!(
+            (
+                limits.max_memory_kib,
+                limits.max_iterations,
+                limits.max_parallelism,
+                limits.max_bcrypt_cost
+            ),
+            (1_048_576, 64, 64, 16)
+        );
+        assert_eq!(
+            PasswordPolicy::default(),
+            PasswordPolicy {
+                min_chars: 8,
+                max_bytes: 4096
+            }
+        );
     }
 
     #[tokio::test]
-    async fn hash_format_and_round_trip() {
-        let hasher = PasswordHasher::new(cheap()).expect("hasher");
-        let hash = hasher.hash("correct horse").await.expect("hash");
-        let parts: Vec<&str> = hash.split('$').collect();
-        assert_eq!(&parts[..4], ["", "argon2id", "v=19", "m=1024,t=1,p=1"]);
-        assert_eq!((parts[4].len(), parts[5].len()), (22, 43));
-        let verified = hasher.verify("correct horse", &hash).await.expect("verify");
-        assert_eq!(
-            verified,
-            Verified {
-                ok: true,
-                needs_rehash: false
-            }
-        );
-        let wrong = hasher
-            .verify("correct horse!", &hash)
+    async fn default_hash_format_and_round_trip() {
+        let hasher = pool(HashingConfig {
+            workers: 1,
+            ..HashingConfig::default()
+        });
+        let hash = hasher
+            .hash("correct horse battery staple")
             .await
-            .expect("verify");
-        assert!(!wrong.ok && !wrong.needs_rehash);
-        assert_ne!(
-            hash,
-            hasher.hash("correct horse").await.expect("hash"),
-            "salted"
+            .expect("hash");
+        let parts: Vec<&str> = hash.split('$').collect();
+        assert_eq!(parts.len(), 6, "{hash}");
+        assert_eq!(&parts[..4], ["", "argon2id", "v=19", "m=19456,t=2,p=1"]);
+        assert_eq!((parts[4].len(), parts[5].len()), (22, 43));
+        assert!(
+            parts[4..].iter().all(|s| s
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')),
+            "standard base64 without padding"
+        );
+        // It parses back as PHC with a 16-byte salt and a 32-byte output.
+        let parsed = PasswordHash::new(&hash).expect("phc");
+        assert_eq!(parsed.salt.map(|s| s.len()), Some(16));
+        assert_eq!(parsed.hash.map(|h| h.len()), Some(32));
+        assert_eq!(
+            hasher
+                .verify("correct horse battery staple", &hash)
+                .await
+                .expect("verify"),
+            yes(false)
+        );
+    }
+
+    #[tokio::test]
+    async fn round_trip_wrong_password_and_fresh_salts() {
+        let hasher = pool(small(2));
+        let hash = hasher.hash("pässwörd").await.expect("hash");
+        assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
+        assert_eq!(
+            hasher.verify("pässwörd", &hash).await.expect("verify"),
+            yes(false)
+        );
+        for wrong in ["pässwörd ", "Pässwörd", "passwörd", ""] {
+            assert_eq!(
+                hasher.verify(wrong, &hash).await.expect("verify"),
+                NO,
+                "{wrong:?}"
+            );
+        }
+        assert_ne!(hash, hasher.hash("pässwörd").await.expect("hash"));
+        // Passwords are used byte for byte, empty included.
+        let empty = hasher.hash("").await.expect("hash");
+        assert!(hasher.verify("", &empty).await.expect("verify").ok);
+    }
+
+    /// Made by the reference C library (libargon2 20190702, the code argon2-cffi bundles and
+    /// pwdlib calls) at FastAPI Users' parameters, password `fastapi-users password`.
+    const REFERENCE_ARGON2ID: &str = "$argon2id$v=19$m=65536,t=3,p=4$8GogDqFeZHxPa4WUHrqa/A$rMIjPOMJWp4IRS7MF7tZVfGPwLblz9gcQTJXPjg94ps";
+    /// The same library, argon2i at m=8192,t=2,p=1.
+    const REFERENCE_ARGON2I: &str = "$argon2i$v=19$m=8192,t=2,p=1$8GogDqFeZHxPa4WUHrqa/A$3+CD91bl5fBXdjoFM2qBQjqbIQfV3sEXBaZAteHzdeU";
+
+    #[tokio::test]
+    async fn fastapi_users_hash_verifies_and_is_kept() {
+        let hasher = pool(HashingConfig {
+            workers: 1,
+            ..HashingConfig::default()
+        });
+        let password = "fastapi-users password";
+        assert_eq!(
+            hasher
+                .verify(password, REFERENCE_ARGON2ID)
+                .await
+                .expect("verify"),
+            yes(false)
+        );
+        assert_eq!(
+            hasher
+                .verify("fastapi-users passwore", REFERENCE_ARGON2ID)
+                .await
+                .expect("verify"),
+            NO
+        );
+        assert!(!hasher.needs_rehash(REFERENCE_ARGON2ID));
+        // argon2i from the same library verifies and is upgraded.
+        assert_eq!(
+            hasher
+                .verify(password, REFERENCE_ARGON2I)
+                .await
+                .expect("verify"),
+            yes(true)
         );
     }
 
     #[test]
-    fn default_is_the_owasp_minimum() {
-        let c = HashingConfig::default();
-        assert_eq!((c.memory_kib, c.iterations, c.parallelism), (19456, 2, 1));
+    fn argon2_crate_matches_the_reference_format() {
+        // Our hashes use the argon2 crate; at FastAPI Users' parameters, with the reference's
+        // salt, it reproduces the reference string byte for byte.
+        let reference = PasswordHash::new(REFERENCE_ARGON2ID).expect("phc");
+        let salt = reference.salt.expect("salt");
+        let params = Params::new(65536, 3, 4, Some(32)).expect("params");
+        let ours = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password_with_salt(b"fastapi-users password", &salt)
+            .expect("hash")
+            .to_string();
+        assert_eq!(ours, REFERENCE_ARGON2ID);
     }
 
     #[tokio::test]
-    async fn stronger_and_weaker_hashes() {
-        let hasher = PasswordHasher::new(HashingConfig {
-            memory_kib: 4096,
+    async fn weaker_hashes_need_rehash() {
+        let hasher = pool(HashingConfig {
+            memory_kib: 8192,
             iterations: 2,
-            ..cheap()
-        })
-        .expect("hasher");
-        let strong = argon2_hash(Algorithm::Argon2id, 8192, 3, 4, b"pw");
+            ..small(1)
+        });
+        // Outdated: m=4096,t=1 is below m=8192,t=2.
+        let weak = argon2_phc(Algorithm::Argon2id, Version::V0x13, 4096, 1, 1, "pw");
+        assert_eq!(hasher.verify("pw", &weak).await.expect("verify"), yes(true));
+        // needs_rehash only when the password matched.
+        assert_eq!(hasher.verify("px", &weak).await.expect("verify"), NO);
+        // Same memory × iterations, other shape: kept.
+        let same = argon2_phc(Algorithm::Argon2id, Version::V0x13, 4096, 4, 2, "pw");
         assert_eq!(
-            hasher.verify("pw", &strong).await.expect("verify"),
-            Verified {
-                ok: true,
-                needs_rehash: false
-            },
-            "a stronger hash is kept"
+            hasher.verify("pw", &same).await.expect("verify"),
+            yes(false)
         );
-        let weak = argon2_hash(Algorithm::Argon2id, 1024, 1, 1, b"pw");
+        for algorithm in [Algorithm::Argon2i, Algorithm::Argon2d] {
+            let other = argon2_phc(algorithm, Version::V0x13, 8192, 2, 1, "pw");
+            assert_eq!(
+                hasher.verify("pw", &other).await.expect("verify"),
+                yes(true),
+                "{other}"
+            );
+        }
+        let old_version = argon2_phc(Algorithm::Argon2id, Version::V0x10, 8192, 2, 1, "pw");
+        assert!(old_version.starts_with("$argon2id$v=16$"));
         assert_eq!(
-            hasher.verify("pw", &weak).await.expect("verify"),
-            Verified {
-                ok: true,
-                needs_rehash: true
-            }
+            hasher.verify("pw", &old_version).await.expect("verify"),
+            yes(true)
         );
-        let argon2i = argon2_hash(Algorithm::Argon2i, 8192, 3, 1, b"pw");
+        // No `v=` at all means version 0x10.
+        let no_version = old_version.replacen("$v=16", "", 1);
         assert_eq!(
-            hasher.verify("pw", &argon2i).await.expect("verify"),
-            Verified {
-                ok: true,
-                needs_rehash: true
-            }
-        );
-    }
-
-    #[tokio::test]
-    async fn fastapi_users_hash_verifies() {
-        let hasher = PasswordHasher::new(cheap()).expect("hasher");
-        let reference = argon2_hash(Algorithm::Argon2id, 65536, 3, 4, b"a-password");
-        assert!(reference.starts_with("$argon2id$v=19$m=65536,t=3,p=4$"));
-        let verified = hasher
-            .verify("a-password", &reference)
-            .await
-            .expect("verify");
-        assert_eq!(
-            verified,
-            Verified {
-                ok: true,
-                needs_rehash: false
-            }
+            hasher.verify("pw", &no_version).await.expect("verify"),
+            yes(true)
         );
     }
 
     #[tokio::test]
-    async fn bcrypt_hashes_verify_on_72_bytes_and_need_rehash() {
-        let hasher = PasswordHasher::new(cheap()).expect("hasher");
+    async fn bcrypt_verifies_and_needs_rehash() {
+        let hasher = pool(small(1));
         let hash = bcrypt::hash("legacy-password", 4).expect("bcrypt");
+        assert!(hash.starts_with("$2b$04$"));
         assert_eq!(
             hasher
                 .verify("legacy-password", &hash)
                 .await
                 .expect("verify"),
-            Verified {
-                ok: true,
-                needs_rehash: true
-            }
+            yes(true)
         );
-        assert!(!hasher.verify("other", &hash).await.expect("verify").ok);
-        let long = "x".repeat(100);
-        let hash = bcrypt::hash(&long, 4).expect("bcrypt");
-        let same_prefix = format!("{}{}", "x".repeat(72), "y".repeat(28));
-        assert!(hasher.verify(&same_prefix, &hash).await.expect("verify").ok);
-        let over_limit = hash.replacen("$04$", "$17$", 1);
-        assert!(!hasher.verify(&long, &over_limit).await.expect("verify").ok);
+        assert_eq!(
+            hasher
+                .verify("legacy-passwore", &hash)
+                .await
+                .expect("verify"),
+            NO
+        );
+        for prefix in ["$2a$", "$2x$", "$2y$"] {
+            let other = hash.replacen("$2b$", prefix, 1);
+            assert_eq!(
+                hasher
+                    .verify("legacy-password", &other)
+                    .await
+                    .expect("verify"),
+                yes(true)
+            );
+        }
+        assert!(hasher.needs_rehash(&hash));
     }
 
     #[tokio::test]
-    async fn unknown_formats_and_absurd_parameters_never_verify() {
-        let hasher = PasswordHasher::new(cheap()).expect("hasher");
-        for stored in [
-            "plaintext",
-            "",
-            "$argon2id$v=19$m=999999999,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
-            "$argon2id$v=19$m=1024,t=1000,p=1$MDEyMzQ1Njc4OWFiY2RlZg$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
-            "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
-        ] {
-            let verified = hasher.verify("pw", stored).await.expect("verify");
+    async fn bcrypt_uses_the_first_72_bytes() {
+        let hasher = pool(small(1));
+        let long = format!("{}{}", "a".repeat(72), "b".repeat(28));
+        assert_eq!(long.len(), 100);
+        let hash = bcrypt::hash(&long, 4).expect("bcrypt");
+        assert!(hasher.verify(&long, &hash).await.expect("verify").ok);
+        let same_prefix = format!("{}{}", "a".repeat(72), "c".repeat(28));
+        assert!(hasher.verify(&same_prefix, &hash).await.expect("verify").ok);
+        assert!(
+            hasher
+                .verify(&"a".repeat(72), &hash)
+                .await
+                .expect("verify")
+                .ok
+        );
+        let differs_early = format!("{}{}", "a".repeat(71), "c".repeat(29));
+        assert!(
+            !hasher
+                .verify(&differs_early, &hash)
+                .await
+                .expect("verify")
+                .ok
+        );
+    }
+
+    #[tokio::test]
+    async fn refused_hashes_never_verify() {
+        let hasher = pool(small(1));
+        let good = argon2_phc(Algorithm::Argon2id, Version::V0x13, 1024, 1, 1, "pw");
+        let tail = good.splitn(5, '$').nth(4).expect("salt$hash");
+        let bcrypt_hash = bcrypt::hash("pw", 4).expect("bcrypt");
+        let refused = [
+            "plaintext".to_owned(),
+            "pw".to_owned(),
+            String::new(),
+            format!("$argon2id$v=19$m=999999999,t=1,p=1${tail}"),
+            format!("$argon2id$v=19$m=1024,t=65,p=1${tail}"),
+            format!("$argon2id$v=19$m=1024,t=1,p=65${tail}"),
+            format!("$argon2id$v=20$m=1024,t=1,p=1${tail}"),
+            format!("$argon2id$v=19$m=1024,t=1,p=1,x=1${tail}"),
+            "$argon2id$v=19$m=1024,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg".to_owned(),
+            format!("$scrypt$ln=16,r=8,p=1${tail}"),
+            bcrypt_hash.replacen("$04$", "$17$", 1),
+            bcrypt_hash.replacen("$04$", "$99$", 1),
+            bcrypt_hash[..59].to_owned(),
+            format!("{bcrypt_hash}x"),
+        ];
+        for stored in &refused {
             assert_eq!(
-                verified,
-                Verified {
-                    ok: false,
-                    needs_rehash: false
-                },
+                hasher.verify("pw", stored).await.expect("verify"),
+                NO,
                 "{stored}"
             );
         }
-        hasher.verify_dummy("anything").await.expect("dummy");
+        assert!(hasher.verify("pw", &good).await.expect("verify").ok);
+    }
+
+    #[test]
+    fn limits_are_checked_before_allocating() {
+        let params = Params::new(1024, 1, 1, Some(32)).expect("params");
+        let mut worker = Worker::new(&params, VerifyLimits::default()).expect("worker");
+        let good = argon2_phc(Algorithm::Argon2id, Version::V0x13, 1024, 1, 1, "pw");
+        let tail = good.splitn(5, '$').nth(4).expect("salt$hash");
+        let absurd = format!("$argon2id$v=19$m=999999999,t=1,p=1${tail}");
+        let started = Instant::now();
+        assert!(!worker.verify(b"pw", &absurd));
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!(worker.memory.capacity(), 0, "nothing allocated");
+
+        // A larger stored hash grows the buffer for one job, then it shrinks back.
+        let larger = argon2_phc(Algorithm::Argon2id, Version::V0x13, 4096, 1, 1, "pw");
+        assert!(worker.verify(b"pw", &larger));
+        assert_eq!(worker.memory.len(), 4096);
+        worker.release_extra_memory();
+        assert_eq!(worker.memory.capacity(), params.block_count());
+        assert!(worker.verify(b"pw", &good));
+        assert_eq!(worker.memory.capacity(), params.block_count());
+    }
+
+    #[tokio::test]
+    async fn needs_rehash_rules() {
+        let hasher = pool(HashingConfig {
+            memory_kib: 19456,
+            iterations: 2,
+            ..small(1)
+        });
+        let phc = |alg: &str, v: &str, m: u32, t: u32| {
+            format!(
+                "${alg}${v}m={m},t={t},p=1$MDEyMzQ1Njc4OWFiY2RlZg$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+            )
+        };
+        assert!(!hasher.needs_rehash(&phc("argon2id", "v=19$", 19456, 2)));
+        assert!(!hasher.needs_rehash(&phc("argon2id", "v=19$", 65536, 3)));
+        assert!(!hasher.needs_rehash(&phc("argon2id", "v=19$", 9728, 4)));
+        assert!(hasher.needs_rehash(&phc("argon2id", "v=19$", 4096, 1)));
+        assert!(hasher.needs_rehash(&phc("argon2id", "v=19$", 19456, 1)));
+        assert!(hasher.needs_rehash(&phc("argon2i", "v=19$", 65536, 3)));
+        assert!(hasher.needs_rehash(&phc("argon2d", "v=19$", 65536, 3)));
+        assert!(hasher.needs_rehash(&phc("argon2id", "v=16$", 65536, 3)));
+        assert!(hasher.needs_rehash(&phc("argon2id", "", 65536, 3)));
+        assert!(!hasher.needs_rehash("plaintext"));
+        assert!(hasher.needs_rehash(&bcrypt::hash("pw", 4).expect("bcrypt")));
+        assert!(!hasher.needs_rehash("$2b$04$short"));
+        assert!(!hasher.needs_rehash(&phc("scrypt", "", 65536, 3)));
     }
 
     #[test]
     fn policy_reasons() {
         let policy = PasswordPolicy::default();
         assert_eq!(policy.check("12345678"), Ok(()));
-        assert_eq!(policy.check("ééééééé€"), Ok(()), "characters, not bytes");
+        assert_eq!(policy.check(" pass word "), Ok(()), "no trimming");
+        assert_eq!(policy.check("éééééééé"), Ok(()), "8 characters, 16 bytes");
+        let short = "Password must be at least 8 characters long";
+        assert_eq!(policy.check("1234567").expect_err("short"), short);
+        assert_eq!(policy.check("").expect_err("empty"), short);
         assert_eq!(
-            policy.check("short").unwrap_err(),
-            "Password must be at least 8 characters long"
+            policy
+                .check("e\u{301}e\u{301}e\u{301}")
+                .expect_err("6 scalars"),
+            short
         );
+        assert_eq!(policy.check(&"x".repeat(4096)), Ok(()));
+        let long = "Password must be at most 4096 bytes long";
+        assert_eq!(policy.check(&"x".repeat(4097)).expect_err("long"), long);
         assert_eq!(
-            policy.check("").unwrap_err(),
-            "Password must be at least 8 characters long"
+            policy.check(&"é".repeat(2049)).expect_err("4098 bytes"),
+            long
         );
-        assert_eq!(
-            policy.check(&"x".repeat(4097)).unwrap_err(),
-            "Password must be at most 4096 bytes long"
-        );
-        assert!(policy.too_long(&"é".repeat(2049)));
-        let one = PasswordPolicy {
-            min_chars: 1,
-            max_bytes: 10,
+
+        let custom = PasswordPolicy {
+            min_chars: 12,
+            max_bytes: 20,
         };
         assert_eq!(
-            one.check("").unwrap_err(),
+            custom.check("12345678901").expect_err("short"),
+            "Password must be at least 12 characters long"
+        );
+        assert_eq!(
+            custom.check(&"x".repeat(21)).expect_err("long"),
+            "Password must be at most 20 bytes long"
+        );
+        let zero = PasswordPolicy {
+            min_chars: 0,
+            max_bytes: 4096,
+        };
+        assert_eq!(
+            zero.check("").expect_err("empty"),
             "Password must be at least 1 characters long"
         );
+        assert_eq!(zero.check("x"), Ok(()));
+    }
+
+    #[test]
+    fn too_long_counts_bytes() {
+        let policy = PasswordPolicy::default();
+        assert!(!policy.too_long(&"x".repeat(4096)));
+        assert!(policy.too_long(&"x".repeat(4097)));
+        assert!(!policy.too_long(&"€".repeat(1365)), "4095 bytes");
+        assert!(policy.too_long(&"€".repeat(1366)), "4098 bytes");
+        assert!(!policy.too_long(""));
+    }
+
+    #[test]
+    fn invalid_configurations() {
+        let refused = [
+            HashingConfig {
+                memory_kib: 4,
+                ..small(1)
+            },
+            HashingConfig {
+                iterations: 0,
+                ..small(1)
+            },
+            HashingConfig {
+                parallelism: 0,
+                ..small(1)
+            },
+            HashingConfig {
+                iterations: 65,
+                ..small(1)
+            },
+            HashingConfig {
+                memory_kib: 2_000_000,
+                ..small(1)
+            },
+            HashingConfig {
+                queue_per_worker: 0,
+                ..small(1)
+            },
+            HashingConfig {
+                workers: usize::MAX,
+                ..small(1)
+            },
+        ];
+        for config in refused {
+            assert!(
+                matches!(
+                    PasswordHasher::new(config.clone()),
+                    Err(HashError::Config(_))
+                ),
+                "{config:?}"
+            );
+        }
     }
 
     #[tokio::test]
     async fn a_full_queue_answers_busy() {
-        let hasher = PasswordHasher::new(HashingConfig {
+        let hasher = pool(HashingConfig {
             memory_kib: 8192,
             iterations: 4,
             parallelism: 1,
             workers: 1,
             queue_per_worker: 1,
-        })
-        .expect("hasher");
+        });
         let tasks: Vec<_> = (0..12)
-            .map(|_| {
+            .map(|i| {
                 let hasher = hasher.clone();
-                tokio::spawn(async move { hasher.hash("pw").await })
+                tokio::spawn(async move { (i, hasher.hash(&format!("pw{i}")).await) })
             })
             .collect();
-        let mut busy = 0;
-        let mut done = 0;
+        let (mut busy, mut done) = (0, Vec::new());
         for task in tasks {
             match task.await.expect("task") {
-                Ok(_) => done += 1,
-                Err(HashError::Busy) => busy += 1,
-                Err(other) => panic!("{other}"),
+                (i, Ok(hash)) => done.push((i, hash)),
+                (_, Err(HashError::Busy)) => busy += 1,
+                (_, Err(other)) => panic!("unexpected error: {other}"),
             }
         }
-        assert!(busy >= 1 && done >= 1, "busy {busy}, done {done}");
+        assert!(busy >= 1, "busy {busy}");
+        assert!(!done.is_empty(), "none succeeded");
+        for (i, hash) in done {
+            assert!(
+                hasher
+                    .verify(&format!("pw{i}"), &hash)
+                    .await
+                    .expect("verify")
+                    .ok
+            );
+        }
+        // The queue drained: the pool takes work again.
+        hasher.hash("again").await.expect("hash after the flood");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sixteen_parallel_hashes() {
+        let hasher = pool(small(4));
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move {
+                    let password = format!("password-{i}");
+                    let hash = hasher.hash(&password).await.expect("hash");
+                    let verified = hasher.verify(&password, &hash).await.expect("verify");
+                    (hash, verified)
+                })
+            })
+            .collect();
+        let mut hashes = std::collections::HashSet::new();
+        for task in tasks {
+            let (hash, verified) = task.await.expect("task");
+            assert_eq!(verified, yes(false));
+            hashes.insert(hash);
+        }
+        assert_eq!(hashes.len(), 16);
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn hashing_does_not_block_the_runtime() {
-        let hasher = PasswordHasher::new(HashingConfig {
+        let hasher = pool(HashingConfig {
             memory_kib: 8192,
             iterations: 3,
-            ..cheap()
-        })
-        .expect("hasher");
+            ..small(2)
+        });
         let hashes: Vec<_> = (0..4)
             .map(|_| {
                 let hasher = hasher.clone();
                 tokio::spawn(async move { hasher.hash("pw").await })
             })
             .collect();
-        let mut ticks = 0;
+        let mut ticks_while_hashing = 0;
         while !hashes.iter().all(tokio::task::JoinHandle::is_finished) {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-            ticks += 1;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            ticks_while_hashing += 1;
         }
-        assert!(ticks > 0, "the runtime kept ticking while hashes ran");
-        for h in hashes {
-            h.await.expect("task").expect("hash");
+        assert!(ticks_while_hashing >= 3, "ticks {ticks_while_hashing}");
+        for hash in hashes {
+            hash.await.expect("task").expect("hash");
         }
+    }
+
+    #[tokio::test]
+    async fn dummy_is_at_the_current_settings() {
+        let hasher = pool(small(1));
+        assert!(
+            hasher
+                .inner
+                .dummy
+                .starts_with("$argon2id$v=19$m=1024,t=1,p=1$"),
+            "{}",
+            hasher.inner.dummy
+        );
+        assert!(!hasher.needs_rehash(&hasher.inner.dummy));
+        hasher.verify_dummy("anything").await.expect("dummy verify");
+        hasher.verify_dummy("").await.expect("dummy verify");
+    }
+
+    #[tokio::test]
+    async fn workers_exit_when_the_last_handle_drops() {
+        let hasher = pool(small(3));
+        let probe = hasher.receiver_probe();
+        let clone = hasher.clone();
+        drop(hasher);
+        clone.hash("still running").await.expect("hash");
+        drop(clone);
+        let started = Instant::now();
+        while probe.upgrade().is_some() {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "workers still alive"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[test]
+    fn debug_shows_no_secrets() {
+        let hasher = pool(small(1));
+        let debug = format!("{hasher:?}");
+        assert!(debug.contains("memory_kib: 1024"), "{debug}");
+        assert!(!debug.contains("argon2id$"), "{debug}");
     }
 }

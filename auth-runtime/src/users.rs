@@ -58,6 +58,7 @@ pub(crate) struct Inner<U: AuthUser> {
     pub(crate) policy: PasswordPolicy,
     pub(crate) hooks: U::Hooks,
     pub(crate) backends: Vec<AuthBackend>,
+    pub(crate) reset_secret: Vec<u8>,
     pub(crate) reset_tokens: PurposeTokens,
     pub(crate) verify_tokens: PurposeTokens,
     pub(crate) body_limit: usize,
@@ -271,11 +272,9 @@ impl<U: AuthUser> UsersBuilder<U> {
                 }
             }
         };
-        let reset_tokens = PurposeTokens::new(
-            secret_or_random(self.reset_secret)?,
-            "fastapi-users:reset",
-            self.reset_lifetime,
-        )?;
+        let reset_secret = secret_or_random(self.reset_secret)?;
+        let reset_tokens =
+            PurposeTokens::new(&reset_secret, "fastapi-users:reset", self.reset_lifetime)?;
         let verify_tokens = PurposeTokens::new(
             secret_or_random(self.verify_secret)?,
             "fastapi-users:verify",
@@ -290,6 +289,7 @@ impl<U: AuthUser> UsersBuilder<U> {
                 policy: self.policy,
                 hooks,
                 backends,
+                reset_secret,
                 reset_tokens,
                 verify_tokens,
                 body_limit: self.body_limit,

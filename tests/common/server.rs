@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum_users::password::HashingConfig;
 use axum_users::prelude::*;
 
-use super::users::{MusicUser, UuidUser};
+use super::users::{HookedUser, MusicUser, RecordingHooks, UuidUser};
 
 /// The JWT secret of test servers.
 pub const SECRET: &str = "test-secret-test-secret-test-secret-32";
@@ -95,6 +95,8 @@ pub fn full_app<U: axum_users::AuthUser>(users: &Users<U>) -> Router {
         )
         .nest("/auth/db", users.auth_router("db").expect("db router"))
         .nest("/auth", users.register_router())
+        .nest("/auth", users.reset_password_router())
+        .nest("/auth", users.verify_router())
         .nest("/users", users.users_router())
         .route("/authenticated-route", get(hello::<U>))
         .fallback(axum_users::routes::not_found)
@@ -134,4 +136,25 @@ pub async fn music_server(pool: impl Into<DbPool>) -> Server<MusicUser> {
         users,
         client: client(),
     }
+}
+
+/// A full-example server of users with recording hooks on `pool`.
+pub async fn hooked_server(pool: impl Into<DbPool>) -> (Server<HookedUser>, RecordingHooks) {
+    let hooks = RecordingHooks::default();
+    let users = full_backends(Users::<HookedUser>::builder(pool))
+        .hashing(cheap_hashing())
+        .secrets(SECRET)
+        .hooks(hooks.clone())
+        .build()
+        .expect("users");
+    users.migrate().await.expect("migrate");
+    let url = serve(full_app(&users)).await;
+    (
+        Server {
+            url,
+            users,
+            client: client(),
+        },
+        hooks,
+    )
 }

@@ -2,6 +2,7 @@
 //! share: body limits, content types, JSON error bodies and response headers.
 
 mod auth;
+mod recovery;
 mod register;
 mod users;
 
