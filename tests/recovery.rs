@@ -184,9 +184,10 @@ async fn reset_flow<P: Into<axum_users::DbPool>>(pool: P) {
         .await
         .expect("lookup")
         .expect("user");
-    let update = <HookedUser as axum_users::AuthUser>::Update::default();
-    let mut update = update;
-    update.password = axum_users::Patch::Set("changed-password".into());
+    let update = common::users::HookedUpdate {
+        password: axum_users::Patch::Set("changed-password".into()),
+        ..Default::default()
+    };
     s.users
         .update(&update, &user, true, None)
         .await
@@ -232,8 +233,10 @@ async fn reset_flow<P: Into<axum_users::DbPool>>(pool: P) {
         .await
         .expect("lookup")
         .expect("user");
-    let mut update = <HookedUser as axum_users::AuthUser>::Update::default();
-    update.is_active = axum_users::Patch::Set(false);
+    let update = common::users::HookedUpdate {
+        is_active: axum_users::Patch::Set(false),
+        ..Default::default()
+    };
     s.users
         .update(&update, &user, true, None)
         .await
@@ -384,8 +387,10 @@ async fn verify_flow<P: Into<axum_users::DbPool>>(pool: P) {
         .await
         .expect("lookup")
         .expect("user");
-    let mut update = <HookedUser as axum_users::AuthUser>::Update::default();
-    update.email = axum_users::Patch::Set("moved@example.com".into());
+    let update = common::users::HookedUpdate {
+        email: axum_users::Patch::Set("moved@example.com".into()),
+        ..Default::default()
+    };
     s.users
         .update(&update, &user, false, None)
         .await

@@ -109,6 +109,25 @@ impl Model {
         self.fields.iter().find(|f| f.role == role)
     }
 
+    /// The fields of UserRead in wire order: the base fields as FastAPI Users orders them,
+    /// then every other readable field in declaration order.
+    pub(crate) fn read_fields(&self) -> Vec<&Field> {
+        let base = [
+            Role::Id,
+            Role::Email,
+            Role::Active,
+            Role::Superuser,
+            Role::Verified,
+        ];
+        let mut out: Vec<&Field> = base.iter().filter_map(|r| self.field(*r)).collect();
+        out.extend(
+            self.fields
+                .iter()
+                .filter(|f| f.in_read() && !f.role.is_base()),
+        );
+        out
+    }
+
     pub(crate) fn customs(&self) -> impl Iterator<Item = &Field> {
         self.fields.iter().filter(|f| f.role == Role::Custom)
     }

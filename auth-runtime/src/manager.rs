@@ -99,7 +99,14 @@ impl<U: AuthUser> Users<U> {
         }
         if verified.needs_rehash && user.is_active() {
             let column = Self::role_column(Role::HashedPassword);
-            let new_hash = inner.hasher.hash(password).await?;
+            // The upgrade is best effort: a busy pool must not fail a correct login.
+            let new_hash = match inner.hasher.hash(password).await {
+                Ok(hash) => hash,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not upgrade a password hash");
+                    return Ok(Some(user));
+                }
+            };
             let mut changes = Changes::new();
             changes.set(column, new_hash);
             let mut conditions = Changes::new();

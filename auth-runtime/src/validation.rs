@@ -387,11 +387,17 @@ impl FromJsonField for bool {
         };
         match value {
             Value::Bool(b) => Ok(*b),
+            // As Pydantic: an integral number other than 0/1 cannot be interpreted
+            // (`bool_parsing`); a fractional one is not a boolean at all (`bool_type`).
             Value::Number(n) => match (n.as_u64(), n.as_f64()) {
                 (Some(0), _) => Ok(false),
                 (Some(1), _) => Ok(true),
                 (None, Some(f)) if n.is_f64() && f == 0.0 => Ok(false),
                 (None, Some(f)) if n.is_f64() && f == 1.0 => Ok(true),
+                (None, Some(f)) if n.is_f64() && f.fract() != 0.0 => Err(FieldError::new(
+                    "bool_type",
+                    "Input should be a valid boolean",
+                )),
                 _ => Err(parsing()),
             },
             Value::String(s) => {
@@ -903,7 +909,6 @@ mod tests {
         for v in [
             json!(2),
             json!(-1),
-            json!(0.5),
             json!(2.0),
             json!("maybe"),
             json!(""),
@@ -918,7 +923,14 @@ mod tests {
                 "Input should be a valid boolean, unable to interpret input"
             );
         }
-        for v in [Value::Null, json!([]), json!({}), json!([true])] {
+        for v in [
+            Value::Null,
+            json!([]),
+            json!({}),
+            json!([true]),
+            json!(0.5),
+            json!(-0.1),
+        ] {
             let item = field_err::<bool>(v);
             assert_eq!(item.kind, "bool_type");
             assert_eq!(item.msg, "Input should be a valid boolean");

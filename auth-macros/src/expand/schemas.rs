@@ -248,7 +248,7 @@ fn read_schema(model: &Model, paths: &Paths) -> TokenStream {
     let Paths { p, p_str, rt } = paths;
     let (ident, read, vis) = (&model.ident, &model.read, &model.vis);
     let serde_crate = format!("{p_str}::serde");
-    let fields = model.fields.iter().filter(|f| f.in_read()).map(|f| {
+    let fields = model.read_fields().into_iter().map(|f| {
         let name = schema_ident(f);
         let ty = &f.ty;
         let attrs = serde_attrs(f, paths);
@@ -256,9 +256,8 @@ fn read_schema(model: &Model, paths: &Paths) -> TokenStream {
         quote!(#[doc = #doc] #attrs pub #name: #ty)
     });
     let docs: Vec<_> = model
-        .fields
-        .iter()
-        .filter(|f| f.in_read())
+        .read_fields()
+        .into_iter()
         .map(|f| {
             let ty = &f.ty;
             match f.role {
@@ -461,11 +460,11 @@ fn create_schema(model: &Model, paths: &Paths) -> TokenStream {
                 let password: ::core::option::Option<::std::string::String> =
                     #p::validation::required(object, "password", &mut errors);
                 let is_active: ::core::option::Option<bool> =
-                    #p::validation::optional(object, "is_active", &mut errors);
+                    #p::validation::optional::<::core::option::Option<bool>>(object, "is_active", &mut errors).flatten();
                 let is_superuser: ::core::option::Option<bool> =
-                    #p::validation::optional(object, "is_superuser", &mut errors);
+                    #p::validation::optional::<::core::option::Option<bool>>(object, "is_superuser", &mut errors).flatten();
                 let is_verified: ::core::option::Option<bool> =
-                    #p::validation::optional(object, "is_verified", &mut errors);
+                    #p::validation::optional::<::core::option::Option<bool>>(object, "is_verified", &mut errors).flatten();
                 #(#parse_customs)*
                 if !errors.is_empty() {
                     return ::core::result::Result::Err(errors);

@@ -162,7 +162,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         };
         quote!(#fi: #value)
     });
-    let read_fields = model.fields.iter().filter(|f| f.in_read()).map(|f| {
+    let read_fields = model.read_fields().into_iter().map(|f| {
         let fi = &f.ident;
         let wire = schema_ident(f);
         quote!(#wire: ::core::clone::Clone::clone(&self.#fi))

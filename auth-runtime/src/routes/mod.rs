@@ -119,10 +119,9 @@ impl JsonBody {
         if json
             && !bytes.iter().all(u8::is_ascii_whitespace)
             && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err()
+            && let Err(errors) = parse_json_object(&bytes)
         {
-            if let Err(errors) = parse_json_object(&bytes) {
-                return Err(Error::Validation(errors));
-            }
+            return Err(Error::Validation(errors));
         }
         Ok(Self { bytes, json })
     }

@@ -7,6 +7,8 @@ use axum_users::prelude::*;
 #[derive(Debug, Default)]
 pub struct MusicHooks;
 
+impl axum_users::UserHooks<User> for MusicHooks {}
+
 /// A user of the music site.
 #[derive(AuthUser, Clone, Debug)]
 #[auth(table = "user", hooks = MusicHooks)]
