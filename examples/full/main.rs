@@ -217,6 +217,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nest("/auth/cookie", users.auth_router("cookie")?)
         .nest("/auth/db", users.auth_router("db")?)
         .nest("/auth", users.register_router())
+        .nest("/auth", users.reset_password_router())
+        .nest("/auth", users.verify_router())
         .nest("/users", users.users_router())
         .route("/authenticated-route", get(hello))
         .fallback(axum_users::routes::not_found)
