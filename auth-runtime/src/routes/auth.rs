@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
-use super::{finish, read_body, respond};
+use super::{RouterExt as _, read_body, respond};
 use crate::auth::Transport;
 use crate::auth::transport::{LoginFormError, parse_login_form};
 use crate::error::{Error, ErrorCode};
@@ -154,6 +154,6 @@ impl<U: AuthUser> Users<U> {
             .route("/login", post(login::<U>))
             .route("/logout", post(logout::<U>))
             .with_state(state)
-            .layer(axum::middleware::map_response(finish)))
+            .with_common_layers())
     }
 }

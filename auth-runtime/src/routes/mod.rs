@@ -58,6 +58,23 @@ pub(crate) async fn finish(response: Response) -> Response {
     response
 }
 
+/// The layers of every axum-users router: panics become a JSON 500, then [`finish`].
+pub(crate) trait RouterExt {
+    fn with_common_layers(self) -> Self;
+}
+
+impl<S: Clone + Send + Sync + 'static> RouterExt for axum::Router<S> {
+    fn with_common_layers(self) -> Self {
+        self.layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send + 'static>| {
+                tracing::error!("a request handler panicked");
+                status_response(StatusCode::INTERNAL_SERVER_ERROR)
+            },
+        ))
+        .layer(axum::middleware::map_response(finish))
+    }
+}
+
 /// Reads a request body within the configured size limit (413) and read timeout (408).
 pub(crate) async fn read_body<U: AuthUser>(
     users: &Users<U>,

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::post;
 use serde_json::{Map, Value as Json};
 
-use super::{JsonBody, finish, json, respond};
+use super::{JsonBody, RouterExt as _, json, respond};
 use crate::user::{AuthUser, FromJsonBody};
 use crate::users::{Users, request_context};
 use crate::validation::{self, FieldError, ValidationErrors};
@@ -140,7 +140,7 @@ impl<U: AuthUser> Users<U> {
             .route("/forgot-password", post(forgot_password::<U>))
             .route("/reset-password", post(reset_password::<U>))
             .with_state(self.clone())
-            .layer(axum::middleware::map_response(finish))
+            .with_common_layers()
     }
 
     /// `POST /request-verify-token` and `POST /verify`.
@@ -152,6 +152,6 @@ impl<U: AuthUser> Users<U> {
             .route("/request-verify-token", post(request_verify::<U>))
             .route("/verify", post(verify::<U>))
             .with_state(self.clone())
-            .layer(axum::middleware::map_response(finish))
+            .with_common_layers()
     }
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 
-use super::{JsonBody, finish, json, respond};
+use super::{JsonBody, RouterExt as _, json, respond};
 use crate::error::Error;
 use crate::user::AuthUser;
 use crate::users::{Users, request_context};
@@ -33,6 +33,6 @@ impl<U: AuthUser> Users<U> {
         Router::new()
             .route("/register", post(register::<U>))
             .with_state(self.clone())
-            .layer(axum::middleware::map_response(finish))
+            .with_common_layers()
     }
 }

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::{JsonBody, finish, json, respond};
+use super::{JsonBody, RouterExt as _, json, respond};
 use crate::error::Error;
 use crate::user::{AuthUser, UserId};
 use crate::users::{Requirement, Users, request_context};
@@ -180,6 +180,6 @@ impl<U: AuthUser> Users<U> {
                     .delete(delete_user::<U>),
             )
             .with_state(state)
-            .layer(axum::middleware::map_response(finish))
+            .with_common_layers()
     }
 }
