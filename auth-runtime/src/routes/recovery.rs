@@ -13,6 +13,17 @@ use crate::user::{AuthUser, FromJsonBody};
 use crate::users::{Users, request_context};
 use crate::validation::{self, FieldError, ValidationErrors};
 
+/// The recovery routes read single body fields (FastAPI's `Body(...)`), so a missing field
+/// reports `input: null` rather than the whole body.
+fn embedded(mut errors: ValidationErrors) -> ValidationErrors {
+    for item in &mut errors.0 {
+        if item.kind == "missing" {
+            item.input = Json::Null;
+        }
+    }
+    errors
+}
+
 /// `{"email": "<address>"}`, validated and normalized.
 struct EmailBody {
     email: String,
@@ -35,7 +46,7 @@ impl FromJsonBody for EmailBody {
         });
         match email {
             Some(email) if errors.is_empty() => Ok(Self { email }),
-            _ => Err(errors),
+            _ => Err(embedded(errors)),
         }
     }
 }
@@ -53,7 +64,7 @@ impl FromJsonBody for ResetBody {
         let password: Option<String> = validation::required(object, "password", &mut errors);
         match (token, password) {
             (Some(token), Some(password)) if errors.is_empty() => Ok(Self { token, password }),
-            _ => Err(errors),
+            _ => Err(embedded(errors)),
         }
     }
 }
@@ -69,7 +80,7 @@ impl FromJsonBody for TokenBody {
         let token: Option<String> = validation::required(object, "token", &mut errors);
         match token {
             Some(token) if errors.is_empty() => Ok(Self { token }),
-            _ => Err(errors),
+            _ => Err(embedded(errors)),
         }
     }
 }
