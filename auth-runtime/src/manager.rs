@@ -252,4 +252,32 @@ impl<U: AuthUser> Users<U> {
         }
         Ok(deleted)
     }
+
+    /// Creates a superuser (active, superuser, verified) from the registration fields in
+    /// `fields` (at least `email` and `password`, plus the user type's required fields).
+    /// A taken address is `REGISTER_USER_ALREADY_EXISTS`, a refused password
+    /// `REGISTER_INVALID_PASSWORD`, invalid fields a 422 list. Fires `on_after_register`.
+    pub async fn create_superuser(&self, mut fields: Map<String, Json>) -> Result<U, Error> {
+        for flag in ["is_active", "is_superuser", "is_verified"] {
+            fields.insert(flag.to_owned(), Json::Bool(true));
+        }
+        let payload = <U::Create as crate::user::FromJsonBody>::from_json_object(&fields)
+            .map_err(Error::Validation)?;
+        self.create(&payload, true, None).await
+    }
+
+    /// Makes the user of `email` an active, verified superuser; `Not Found` when there is
+    /// none. The password is left alone. Fires `on_after_update`.
+    pub async fn promote_superuser(&self, email: &str) -> Result<U, Error> {
+        let user = self.get_by_email(email).await?.ok_or(Error::NotFound)?;
+        let update = <U::Update as crate::user::FromJsonBody>::from_json_object(&Map::from_iter([
+            ("is_active".to_owned(), Json::Bool(true)),
+            ("is_superuser".to_owned(), Json::Bool(true)),
+            ("is_verified".to_owned(), Json::Bool(true)),
+        ]))
+        .map_err(Error::Validation)?;
+        self.update(&update, &user, true, None)
+            .await?
+            .ok_or(Error::NotFound)
+    }
 }

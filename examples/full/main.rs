@@ -9,6 +9,9 @@
 //! `ADMIN_PASSWORD` (a superuser made at start-up if missing), `ARGON2_MEMORY_KIB`,
 //! `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM` (hashing cost; the FastAPI Users peer uses
 //! 65536 / 3 / 4).
+//!
+//! `cargo run --example full -- create-superuser --email ADDRESS` creates a superuser with the
+//! password read from standard input; `--promote` makes an existing user one instead.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -149,20 +152,80 @@ async fn bootstrap_admin(users: &Users<User>) -> Result<(), Box<dyn std::error::
     if users.get_by_email(&email).await?.is_some() {
         return Ok(());
     }
-    let body = json!({
-        "email": email, "password": password,
-        "is_active": true, "is_superuser": true, "is_verified": true,
-    });
-    let payload = UserCreate::from_json_bytes(body.to_string().as_bytes())
-        .map_err(|e| format!("ADMIN_EMAIL is not a valid address: {e}"))?;
-    match users.create(&payload, true, None).await {
+    let fields = json!({ "email": email, "password": password });
+    match users.create_superuser(object(fields)).await {
         Ok(_) => Ok(()),
         Err(axum_users::Error::Code(axum_users::ErrorCode::RegisterUserAlreadyExists)) => Ok(()),
-        Err(axum_users::Error::InvalidPassword { reason, .. }) => {
-            Err(format!("ADMIN_PASSWORD refused: {reason}").into())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(format!("ADMIN_EMAIL/ADMIN_PASSWORD refused: {}", explain(&e)).into()),
     }
+}
+
+fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// A one-line explanation of a refusal, for the command line.
+fn explain(error: &axum_users::Error) -> String {
+    match error {
+        axum_users::Error::InvalidPassword { reason, .. } => {
+            format!("the password is refused: {reason}")
+        }
+        axum_users::Error::Code(axum_users::ErrorCode::RegisterUserAlreadyExists) => {
+            "a user with this email already exists (use --promote to make them a superuser)".into()
+        }
+        axum_users::Error::Validation(errors) => errors
+            .0
+            .iter()
+            .map(|item| item.msg.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        axum_users::Error::NotFound => "no user has this email".into(),
+        other => other.to_string(),
+    }
+}
+
+/// `create-superuser --email ADDRESS [--promote]`: creates a superuser with the password
+/// read from standard input, or promotes an existing user.
+async fn create_superuser_command(users: &Users<User>, args: &[String]) -> Result<(), String> {
+    let mut email = None;
+    let mut promote = false;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--email" => email = rest.next().cloned(),
+            "--promote" => promote = true,
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; usage: create-superuser --email ADDRESS [--promote]"
+                ));
+            }
+        }
+    }
+    let email = email.ok_or(
+        "usage: create-superuser --email ADDRESS [--promote] (password on standard input)",
+    )?;
+    let user = if promote {
+        users
+            .promote_superuser(&email)
+            .await
+            .map_err(|e| explain(&e))?
+    } else {
+        let mut password = String::new();
+        std::io::stdin()
+            .read_line(&mut password)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        let password = password.trim_end_matches(['\n', '\r']);
+        let fields = json!({ "email": email, "password": password });
+        users
+            .create_superuser(object(fields))
+            .await
+            .map_err(|e| explain(&e))?
+    };
+    println!("superuser {} ({})", user.email, user.id);
+    Ok(())
 }
 
 #[tokio::main]
@@ -210,6 +273,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .hooks(hooks)
         .build()?;
     users.migrate().await?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("create-superuser") {
+        if let Err(message) = create_superuser_command(&users, &args[1..]).await {
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
     bootstrap_admin(&users).await?;
 
     let app = Router::new()
