@@ -87,6 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        .with_writer(std::io::stderr)
         .init();
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://music.db".into());
     let port: u16 = std::env::var("PORT").map_or(Ok(8000), |p| p.parse())?;
