@@ -97,7 +97,7 @@ pub(crate) struct Model {
     pub(crate) vis: Visibility,
     pub(crate) krate: Path,
     pub(crate) table: String,
-    pub(crate) hooks: Option<Path>,
+    pub(crate) hooks: Option<syn::Type>,
     pub(crate) read: Ident,
     pub(crate) create: Ident,
     pub(crate) update: Ident,

@@ -26,7 +26,7 @@ pub(crate) struct Number {
 #[derive(Default)]
 pub(crate) struct StructAttrs {
     pub(crate) table: Valued<LitStr>,
-    pub(crate) hooks: Valued<Path>,
+    pub(crate) hooks: Valued<syn::Type>,
     pub(crate) krate: Valued<Path>,
     pub(crate) read: Valued<Ident>,
     pub(crate) create: Valued<Ident>,
@@ -316,8 +316,12 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
                     }
                 }
                 HOOKS => {
-                    if let Some(v) = path_value(&meta, errors, "MyHooks")? {
-                        set(&mut out.hooks, (path, v), &meta.path, errors);
+                    if meta.input.peek(Token![=]) {
+                        let ty: syn::Type = meta.value()?.parse()?;
+                        set(&mut out.hooks, (path, ty), &meta.path, errors);
+                    } else {
+                        errors.at(&meta.path, "`hooks` expects a type, e.g. `hooks = MyHooks`");
+                        skip_value(&meta)?;
                     }
                 }
                 CRATE => {

@@ -14,6 +14,7 @@ pub mod email;
 pub mod error;
 pub mod extract;
 pub mod hooks;
+pub mod mail;
 mod manager;
 pub mod password;
 mod recovery;

@@ -13,20 +13,18 @@
 //! `cargo run --example full -- create-superuser --email ADDRESS` creates a superuser with the
 //! password read from standard input; `--promote` makes an existing user one instead.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use axum_users::mail::{FileOutbox, MailHooks};
 use axum_users::password::HashingConfig;
 use axum_users::prelude::*;
 use serde_json::json;
 
 /// A FastAPI Users user: UUID id, the base fields.
 #[derive(AuthUser, Clone, Debug)]
-#[auth(table = "user", hooks = OutboxHooks)]
+#[auth(table = "user", hooks = MailHooks<Option<FileOutbox>>)]
 pub struct User {
     /// Id (UUID v4).
     pub id: uuid::Uuid,
@@ -40,76 +38,6 @@ pub struct User {
     pub is_superuser: bool,
     /// Verified the email address.
     pub is_verified: bool,
-}
-
-/// Writes one JSON line per mail the application would send to `MAIL_OUTBOX`.
-#[derive(Debug, Clone, Default)]
-pub struct OutboxHooks {
-    outbox: Option<Arc<std::fs::File>>,
-}
-
-impl OutboxHooks {
-    fn open(path: Option<PathBuf>) -> std::io::Result<Self> {
-        let outbox = match path {
-            Some(path) => {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                let file = std::fs::OpenOptions::new()
-                    .append(true)
-                    .create(true)
-                    .mode(0o644)
-                    .open(path)?;
-                Some(Arc::new(file))
-            }
-            None => None,
-        };
-        Ok(Self { outbox })
-    }
-
-    /// Appends one line with a single `write`, so concurrent lines never interleave.
-    fn write(&self, kind: &str, email: &str, token: Option<&str>) -> Result<(), HookError> {
-        let Some(file) = &self.outbox else {
-            return Ok(());
-        };
-        let mut line = json!({ "kind": kind, "email": email, "token": token }).to_string();
-        line.push('\n');
-        let written = (&**file).write(line.as_bytes());
-        match written {
-            Ok(n) if n == line.len() => Ok(()),
-            Ok(_) => Err(HookError::bad_request("the outbox line was cut short")),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot write to MAIL_OUTBOX");
-                Err(HookError::bad_request("cannot write to the mail outbox"))
-            }
-        }
-    }
-}
-
-impl UserHooks<User> for OutboxHooks {
-    async fn on_after_register(
-        &self,
-        user: &User,
-        _ctx: Option<&RequestContext>,
-    ) -> Result<(), HookError> {
-        self.write("register", &user.email, None)
-    }
-
-    async fn on_after_forgot_password(
-        &self,
-        user: &User,
-        token: &str,
-        _ctx: Option<&RequestContext>,
-    ) -> Result<(), HookError> {
-        self.write("reset_password", &user.email, Some(token))
-    }
-
-    async fn on_after_request_verify(
-        &self,
-        user: &User,
-        token: &str,
-        _ctx: Option<&RequestContext>,
-    ) -> Result<(), HookError> {
-        self.write("verify", &user.email, Some(token))
-    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -246,7 +174,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         parallelism: env_number("ARGON2_PARALLELISM", HashingConfig::default().parallelism)?,
         ..HashingConfig::default()
     };
-    let hooks = OutboxHooks::open(env("MAIL_OUTBOX").map(PathBuf::from))?;
+    let outbox = env("MAIL_OUTBOX").map(FileOutbox::open).transpose()?;
+    let hooks = MailHooks::new(outbox);
 
     let pool = DbPool::connect(&url).await?;
     let jwt = JwtStrategy::hs256(&secret, 3600)?;

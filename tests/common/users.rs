@@ -255,3 +255,15 @@ impl UserHooks<HookedUser> for RecordingHooks {
         Ok(())
     }
 }
+
+/// A user whose mails go to a JSON-lines outbox, as in the full example.
+#[derive(AuthUser, Clone, Debug)]
+#[auth(table = "outbox_user", hooks = axum_users::mail::MailHooks<axum_users::mail::FileOutbox>, read = "OutboxRead", create = "OutboxCreate", update = "OutboxUpdate")]
+pub struct OutboxUser {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub hashed_password: String,
+    pub is_active: bool,
+    pub is_superuser: bool,
+    pub is_verified: bool,
+}
