@@ -19,7 +19,7 @@ async fn concurrent_mails_are_whole_lines() {
         .build()
         .expect("users");
     users.migrate().await.expect("migrate");
-    let app = Router::new()
+    let app: Router = Router::new()
         .nest("/auth", users.register_router())
         .nest("/auth", users.reset_password_router())
         .nest("/auth", users.verify_router());
@@ -52,18 +52,17 @@ async fn concurrent_mails_are_whole_lines() {
     for task in tasks {
         task.await.expect("task");
     }
-    let mut lines = Vec::new();
-    for _ in 0..200 {
-        lines = std::fs::read_to_string(&path)
-            .expect("outbox")
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        if lines.len() >= 90 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    assert!(
+        users
+            .wait_for_hooks(std::time::Duration::from_secs(5))
+            .await,
+        "the spawned mail hooks finish"
+    );
+    let lines: Vec<String> = std::fs::read_to_string(&path)
+        .expect("outbox")
+        .lines()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(lines.len(), 90);
     let mut kinds = std::collections::BTreeMap::new();
     for line in &lines {

@@ -69,7 +69,7 @@ impl<U: AuthUser> Users<U> {
         Fut: std::future::Future<Output = Result<(), crate::hooks::HookError>> + Send + 'static,
     {
         let users = self.clone();
-        tokio::spawn(async move {
+        self.inner.tasks.spawn(async move {
             if let Err(err) = hook(users, user, token, ctx).await {
                 tracing::warn!(error = %err, "a token hook failed");
             }

@@ -64,6 +64,7 @@ pub(crate) struct Inner<U: AuthUser> {
     pub(crate) body_limit: usize,
     pub(crate) read_timeout: Duration,
     pub(crate) trusted_origins: Vec<String>,
+    pub(crate) tasks: tokio_util::task::TaskTracker,
 }
 
 /// The configured axum-users value: hand it to the routers and keep it in your axum state
@@ -295,6 +296,7 @@ impl<U: AuthUser> UsersBuilder<U> {
                 body_limit: self.body_limit,
                 read_timeout: self.read_timeout,
                 trusted_origins: self.trusted_origins,
+                tasks: tokio_util::task::TaskTracker::new(),
             }),
         })
     }
@@ -402,6 +404,18 @@ impl<U: AuthUser> Users<U> {
             }
         }
         Ok(total)
+    }
+
+    /// Waits (at most `timeout`) for the hook tasks still running (mails of forgot-password
+    /// and request-verify-token); call it after the server stopped. `false` if some were
+    /// still running at the deadline.
+    pub async fn wait_for_hooks(&self, timeout: Duration) -> bool {
+        self.inner.tasks.close();
+        let done = tokio::time::timeout(timeout, self.inner.tasks.wait())
+            .await
+            .is_ok();
+        self.inner.tasks.reopen();
+        done
     }
 
     pub(crate) fn backend_index(&self, name: &str) -> Option<usize> {

@@ -226,7 +226,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(axum::middleware::map_response(
             axum_users::routes::json_errors,
         ))
-        .with_state(users);
+        .with_state(users.clone());
 
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -239,5 +239,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
+    // Let the mails of the last forgot-password and verification requests go out.
+    users
+        .wait_for_hooks(std::time::Duration::from_secs(5))
+        .await;
     Ok(())
 }

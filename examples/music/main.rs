@@ -136,5 +136,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
+    // Let the mails of the last forgot-password and verification requests go out.
+    users
+        .wait_for_hooks(std::time::Duration::from_secs(5))
+        .await;
     Ok(())
 }

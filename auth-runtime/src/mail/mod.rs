@@ -1,6 +1,9 @@
 //! Mail: the [`Mailer`] trait, the JSON-lines [`FileOutbox`], and [`MailHooks`], hooks that
 //! send the registration, reset-password and verification mails through a mailer.
 
+#[cfg(feature = "smtp")]
+pub mod smtp;
+
 use std::fs::File;
 use std::future::Future;
 use std::io::Write as _;
