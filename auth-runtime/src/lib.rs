@@ -16,6 +16,7 @@ pub mod extract;
 pub mod hooks;
 pub mod mail;
 mod manager;
+pub mod openapi;
 pub mod password;
 mod recovery;
 pub mod routes;

@@ -165,7 +165,7 @@ pub trait FromJsonBody: Sized {
 }
 
 /// The registration payload (`UserCreate`) as the runtime sees it.
-pub trait CreateSchema: FromJsonBody + Send + Sync + 'static {
+pub trait CreateSchema: FromJsonBody + utoipa::ToSchema + Send + Sync + 'static {
     /// The plaintext password.
     fn password(&self) -> &str;
     /// The email address, already in its stored form.
@@ -173,7 +173,9 @@ pub trait CreateSchema: FromJsonBody + Send + Sync + 'static {
 }
 
 /// The partial update payload (`UserUpdate`) as the runtime sees it.
-pub trait UpdateSchema: FromJsonBody + Default + Serialize + Send + Sync + 'static {
+pub trait UpdateSchema:
+    FromJsonBody + Default + Serialize + utoipa::ToSchema + Send + Sync + 'static
+{
     /// The new plaintext password, if one was sent (not `null`).
     fn password(&self) -> Option<&str>;
 
@@ -198,7 +200,7 @@ pub trait AuthUser: Sized + Clone + Debug + Send + Sync + 'static {
     /// The partial update schema (`UserUpdate` by default).
     type Update: UpdateSchema;
     /// The response schema (`UserRead` by default).
-    type Read: Serialize + Send + Sync + 'static;
+    type Read: Serialize + utoipa::ToSchema + Send + Sync + 'static;
     /// The hooks type named by `#[auth(hooks = ...)]`; `()` (no hooks) without it.
     type Hooks: crate::hooks::UserHooks<Self>;
 

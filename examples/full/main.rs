@@ -213,6 +213,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     bootstrap_admin(&users).await?;
 
+    let doc = users
+        .openapi()
+        .info(
+            "FastAPI Users full example on axum-users",
+            env!("CARGO_PKG_VERSION"),
+        )
+        .auth("/auth/jwt", "jwt")
+        .auth("/auth/cookie", "cookie")
+        .auth("/auth/db", "db")
+        .register("/auth")
+        .reset_password("/auth")
+        .verify("/auth")
+        .users("/users")
+        .protected_get("/authenticated-route", "authenticated_route")
+        .build();
     let app = Router::new()
         .nest("/auth/jwt", users.auth_router("jwt")?)
         .nest("/auth/cookie", users.auth_router("cookie")?)
@@ -222,6 +237,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nest("/auth", users.verify_router())
         .nest("/users", users.users_router())
         .route("/authenticated-route", get(hello))
+        .route("/openapi.json", get(move || async move { axum::Json(doc) }))
         .fallback(axum_users::routes::not_found)
         .layer(axum::middleware::map_response(
             axum_users::routes::json_errors,

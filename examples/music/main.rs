@@ -114,12 +114,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     users.migrate().await?;
 
+    let doc = users
+        .openapi()
+        .info("Music lyrics", env!("CARGO_PKG_VERSION"))
+        .auth("/auth/jwt", "jwt")
+        .register("/auth")
+        .reset_password("/auth")
+        .verify("/auth")
+        .users("/users")
+        .build();
     let app = Router::new()
         .nest("/auth/jwt", users.auth_router("jwt")?)
         .nest("/auth", users.register_router())
         .nest("/auth", users.reset_password_router())
         .nest("/auth", users.verify_router())
         .nest("/users", users.users_router())
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move { axum::Json(doc) }),
+        )
         .fallback(axum_users::routes::not_found)
         .layer(axum::middleware::map_response(
             axum_users::routes::json_errors,

@@ -1,0 +1,616 @@
+//! The OpenAPI document of the mounted routers (§9.3 of the contract): FastAPI's
+//! operationIds, the generated schemas, the login form, the documented statuses with their
+//! `detail` codes, and one security scheme per backend.
+
+use serde_json::json;
+use utoipa::openapi::path::{
+    HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{
+    ArrayBuilder, ComponentsBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Flow, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{
+    Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
+    Response, ResponseBuilder,
+};
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::auth::Transport;
+use crate::user::AuthUser;
+use crate::users::Users;
+
+/// Where the application mounted each router; builds the document. Start with
+/// [`Users::openapi`].
+#[derive(Debug)]
+pub struct OpenApiMounts<'a, U: AuthUser> {
+    users: &'a Users<U>,
+    title: String,
+    version: String,
+    auth: Vec<(String, String)>,
+    register: Option<String>,
+    reset: Option<String>,
+    verify: Option<String>,
+    users_router: Option<String>,
+    protected: Vec<(String, String)>,
+}
+
+/// FastAPI's operationId: route name and path with every non-word character replaced by
+/// `_`, then `_` and the lower-case method.
+pub fn operation_id(route_name: &str, path: &str, method: &str) -> String {
+    let raw = format!("{route_name}{path}");
+    let mut id: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    id.push('_');
+    id.push_str(&method.to_lowercase());
+    id
+}
+
+fn schema_ref(name: &str) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+fn json_content(schema: RefOr<Schema>) -> Content {
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+fn ok(description: &str, schema: Option<RefOr<Schema>>) -> Response {
+    let mut response = ResponseBuilder::new().description(description);
+    if let Some(schema) = schema {
+        response = response.content("application/json", json_content(schema));
+    }
+    response.build()
+}
+
+fn error(description: &str, codes: &[&str]) -> Response {
+    let mut content = ContentBuilder::new().schema(Some(schema_ref("ErrorModel")));
+    if let Some(first) = codes.first() {
+        content = content.example(Some(json!({ "detail": first })));
+    }
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", content.build())
+        .build()
+}
+
+fn validation_error() -> Response {
+    ResponseBuilder::new()
+        .description("Validation Error")
+        .content(
+            "application/json",
+            json_content(schema_ref("HTTPValidationError")),
+        )
+        .build()
+}
+
+fn json_body(schema: &str) -> utoipa::openapi::request_body::RequestBody {
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .content("application/json", json_content(schema_ref(schema)))
+        .build()
+}
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(SchemaType::Type(Type::String))
+}
+
+fn object_with(fields: &[(&str, Schema, bool)]) -> Schema {
+    let mut object = ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object));
+    for (name, schema, required) in fields {
+        object = object.property(*name, schema.clone());
+        if *required {
+            object = object.required(*name);
+        }
+    }
+    object.into()
+}
+
+impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
+    /// The document's title and version (default `axum-users`, `0.1.0`).
+    pub fn info(mut self, title: impl Into<String>, version: impl Into<String>) -> Self {
+        self.title = title.into();
+        self.version = version.into();
+        self
+    }
+
+    /// The auth router of `backend` is mounted at `prefix` (e.g. `/auth/jwt`).
+    pub fn auth(mut self, prefix: impl Into<String>, backend: impl Into<String>) -> Self {
+        self.auth.push((prefix.into(), backend.into()));
+        self
+    }
+
+    /// The register router is mounted at `prefix`.
+    pub fn register(mut self, prefix: impl Into<String>) -> Self {
+        self.register = Some(prefix.into());
+        self
+    }
+
+    /// The reset-password router is mounted at `prefix`.
+    pub fn reset_password(mut self, prefix: impl Into<String>) -> Self {
+        self.reset = Some(prefix.into());
+        self
+    }
+
+    /// The verify router is mounted at `prefix`.
+    pub fn verify(mut self, prefix: impl Into<String>) -> Self {
+        self.verify = Some(prefix.into());
+        self
+    }
+
+    /// The users router is mounted at `prefix`.
+    pub fn users(mut self, prefix: impl Into<String>) -> Self {
+        self.users_router = Some(prefix.into());
+        self
+    }
+
+    /// An application `GET` route at `path` that needs an active user (handler function
+    /// `name`, which FastAPI would use in the operationId); documented with 200 and 401.
+    pub fn protected_get(mut self, path: impl Into<String>, name: impl Into<String>) -> Self {
+        self.protected.push((path.into(), name.into()));
+        self
+    }
+
+    /// The security scheme name of each backend and the scheme itself.
+    fn schemes(&self) -> Vec<(String, SecurityScheme)> {
+        let mut seen_bearer = false;
+        let mut seen_cookie = false;
+        self.users
+            .backends()
+            .iter()
+            .map(|backend| match backend.transport() {
+                Transport::Bearer { token_url } => {
+                    let name = if seen_bearer {
+                        format!("OAuth2PasswordBearer_{}", backend.name())
+                    } else {
+                        "OAuth2PasswordBearer".to_owned()
+                    };
+                    seen_bearer = true;
+                    let flow = Flow::Password(Password::new(token_url.clone(), Scopes::new()));
+                    (name, SecurityScheme::OAuth2(OAuth2::new([flow])))
+                }
+                Transport::Cookie(settings) => {
+                    let name = if seen_cookie {
+                        format!("APIKeyCookie_{}", backend.name())
+                    } else {
+                        "APIKeyCookie".to_owned()
+                    };
+                    seen_cookie = true;
+                    (
+                        name,
+                        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                            settings.name.clone(),
+                        ))),
+                    )
+                }
+            })
+            .collect()
+    }
+
+    /// Builds the document.
+    pub fn build(self) -> OpenApi {
+        let schemes = self.schemes();
+        let secured = |builder: OperationBuilder| -> OperationBuilder {
+            schemes.iter().fold(builder, |b, (name, _)| {
+                b.security(SecurityRequirement::new(name.clone(), Vec::<String>::new()))
+            })
+        };
+        let read = <U::Read as ToSchema>::name().into_owned();
+        let create = <U::Create as ToSchema>::name().into_owned();
+        let update = <U::Update as ToSchema>::name().into_owned();
+        let mut paths = Paths::new();
+        let mut add = |path: String, method: HttpMethod, operation: Operation| {
+            paths.add_path_operation(path, vec![method], operation);
+        };
+        let op = |name: &str, path: &str, method: &str| {
+            OperationBuilder::new().operation_id(Some(operation_id(name, path, method)))
+        };
+
+        for (prefix, backend) in &self.auth {
+            let login_path = format!("{prefix}/login");
+            let logout_path = format!("{prefix}/logout");
+            let is_cookie = self
+                .users
+                .backends()
+                .iter()
+                .find(|b| b.name() == backend)
+                .is_some_and(|b| b.transport().is_cookie());
+            let form = object_with(&[
+                (
+                    "grant_type",
+                    string().pattern(Some("^password$")).into(),
+                    false,
+                ),
+                ("username", string().into(), true),
+                (
+                    "password",
+                    string()
+                        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                            utoipa::openapi::KnownFormat::Password,
+                        )))
+                        .into(),
+                    true,
+                ),
+                ("scope", string().default(Some(json!(""))).into(), false),
+                ("client_id", string().into(), false),
+                ("client_secret", string().into(), false),
+            ]);
+            let login_ok = if is_cookie {
+                ("204", ok("No Content", None))
+            } else {
+                (
+                    "200",
+                    ok("Successful Response", Some(schema_ref("BearerResponse"))),
+                )
+            };
+            add(
+                login_path.clone(),
+                HttpMethod::Post,
+                op(&format!("auth:{backend}.login"), &login_path, "post")
+                    .summary(Some("Login"))
+                    .request_body(Some(
+                        RequestBodyBuilder::new()
+                            .required(Some(Required::True))
+                            .content(
+                                "application/x-www-form-urlencoded",
+                                json_content(RefOr::T(form)),
+                            )
+                            .build(),
+                    ))
+                    .response(login_ok.0, login_ok.1)
+                    .response(
+                        "400",
+                        error(
+                            "Bad Request",
+                            &["LOGIN_BAD_CREDENTIALS", "LOGIN_USER_NOT_VERIFIED"],
+                        ),
+                    )
+                    .response("422", validation_error())
+                    .build(),
+            );
+            add(
+                logout_path.clone(),
+                HttpMethod::Post,
+                secured(
+                    op(&format!("auth:{backend}.logout"), &logout_path, "post")
+                        .summary(Some("Logout")),
+                )
+                .response("204", ok("No Content", None))
+                .response(
+                    "401",
+                    error("Missing token or inactive user.", &["Unauthorized"]),
+                )
+                .build(),
+            );
+        }
+        if let Some(prefix) = &self.register {
+            let path = format!("{prefix}/register");
+            add(
+                path.clone(),
+                HttpMethod::Post,
+                op("register:register", &path, "post")
+                    .summary(Some("Register"))
+                    .request_body(Some(json_body(&create)))
+                    .response("201", ok("Successful Response", Some(schema_ref(&read))))
+                    .response(
+                        "400",
+                        error(
+                            "Bad Request",
+                            &["REGISTER_USER_ALREADY_EXISTS", "REGISTER_INVALID_PASSWORD"],
+                        ),
+                    )
+                    .response("422", validation_error())
+                    .build(),
+            );
+        }
+        let email_body = object_with(&[(
+            "email",
+            string()
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Email,
+                )))
+                .into(),
+            true,
+        )]);
+        let body_of = |schema: Schema| {
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json_content(RefOr::T(schema)))
+                .build()
+        };
+        if let Some(prefix) = &self.reset {
+            let forgot = format!("{prefix}/forgot-password");
+            add(
+                forgot.clone(),
+                HttpMethod::Post,
+                op("reset:forgot_password", &forgot, "post")
+                    .summary(Some("Forgot Password"))
+                    .request_body(Some(body_of(email_body.clone())))
+                    .response(
+                        "202",
+                        ok("Successful Response", Some(RefOr::T(Schema::default()))),
+                    )
+                    .response("422", validation_error())
+                    .build(),
+            );
+            let reset = format!("{prefix}/reset-password");
+            let reset_body = object_with(&[
+                ("token", string().into(), true),
+                ("password", string().into(), true),
+            ]);
+            add(
+                reset.clone(),
+                HttpMethod::Post,
+                op("reset:reset_password", &reset, "post")
+                    .summary(Some("Reset Password"))
+                    .request_body(Some(body_of(reset_body)))
+                    .response(
+                        "200",
+                        ok("Successful Response", Some(RefOr::T(Schema::default()))),
+                    )
+                    .response(
+                        "400",
+                        error(
+                            "Bad Request",
+                            &[
+                                "RESET_PASSWORD_BAD_TOKEN",
+                                "RESET_PASSWORD_INVALID_PASSWORD",
+                            ],
+                        ),
+                    )
+                    .response("422", validation_error())
+                    .build(),
+            );
+        }
+        if let Some(prefix) = &self.verify {
+            let request = format!("{prefix}/request-verify-token");
+            add(
+                request.clone(),
+                HttpMethod::Post,
+                op("verify:request-token", &request, "post")
+                    .summary(Some("Request Verify Token"))
+                    .request_body(Some(body_of(email_body)))
+                    .response(
+                        "202",
+                        ok("Successful Response", Some(RefOr::T(Schema::default()))),
+                    )
+                    .response("422", validation_error())
+                    .build(),
+            );
+            let verify = format!("{prefix}/verify");
+            add(
+                verify.clone(),
+                HttpMethod::Post,
+                op("verify:verify", &verify, "post")
+                    .summary(Some("Verify"))
+                    .request_body(Some(body_of(object_with(&[(
+                        "token",
+                        string().into(),
+                        true,
+                    )]))))
+                    .response("200", ok("Successful Response", Some(schema_ref(&read))))
+                    .response(
+                        "400",
+                        error(
+                            "Bad Request",
+                            &["VERIFY_USER_BAD_TOKEN", "VERIFY_USER_ALREADY_VERIFIED"],
+                        ),
+                    )
+                    .response("422", validation_error())
+                    .build(),
+            );
+        }
+        if let Some(prefix) = &self.users_router {
+            let me = format!("{prefix}/me");
+            let by_id = format!("{prefix}/{{id}}");
+            let id_param = || {
+                ParameterBuilder::new()
+                    .name("id")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(string()))
+                    .build()
+            };
+            let unauthorized = || error("Missing token or inactive user.", &["Unauthorized"]);
+            let forbidden = || error("Not a superuser.", &["Forbidden"]);
+            let not_found = || error("The user does not exist.", &["Not Found"]);
+            let update_errors = || {
+                error(
+                    "Bad Request",
+                    &[
+                        "UPDATE_USER_EMAIL_ALREADY_EXISTS",
+                        "UPDATE_USER_INVALID_PASSWORD",
+                    ],
+                )
+            };
+            add(
+                me.clone(),
+                HttpMethod::Get,
+                secured(op("users:current_user", &me, "get").summary(Some("Users:Current User")))
+                    .response("200", ok("Successful Response", Some(schema_ref(&read))))
+                    .response("401", unauthorized())
+                    .build(),
+            );
+            add(
+                me.clone(),
+                HttpMethod::Patch,
+                secured(
+                    op("users:patch_current_user", &me, "patch")
+                        .summary(Some("Users:Patch Current User")),
+                )
+                .request_body(Some(json_body(&update)))
+                .response("200", ok("Successful Response", Some(schema_ref(&read))))
+                .response("400", update_errors())
+                .response("401", unauthorized())
+                .response("422", validation_error())
+                .build(),
+            );
+            add(
+                by_id.clone(),
+                HttpMethod::Get,
+                secured(op("users:user", &by_id, "get").summary(Some("Users:User")))
+                    .parameter(id_param())
+                    .response("200", ok("Successful Response", Some(schema_ref(&read))))
+                    .response("401", unauthorized())
+                    .response("403", forbidden())
+                    .response("404", not_found())
+                    .build(),
+            );
+            add(
+                by_id.clone(),
+                HttpMethod::Patch,
+                secured(op("users:patch_user", &by_id, "patch").summary(Some("Users:Patch User")))
+                    .parameter(id_param())
+                    .request_body(Some(json_body(&update)))
+                    .response("200", ok("Successful Response", Some(schema_ref(&read))))
+                    .response("400", update_errors())
+                    .response("401", unauthorized())
+                    .response("403", forbidden())
+                    .response("404", not_found())
+                    .response("422", validation_error())
+                    .build(),
+            );
+            add(
+                by_id.clone(),
+                HttpMethod::Delete,
+                secured(
+                    op("users:delete_user", &by_id, "delete").summary(Some("Users:Delete User")),
+                )
+                .parameter(id_param())
+                .response("204", ok("Successful Response", None))
+                .response("401", unauthorized())
+                .response("403", forbidden())
+                .response("404", not_found())
+                .build(),
+            );
+        }
+
+        for (path, name) in &self.protected {
+            add(
+                path.clone(),
+                HttpMethod::Get,
+                secured(op(name, path, "get"))
+                    .response(
+                        "200",
+                        ok("Successful Response", Some(RefOr::T(Schema::default()))),
+                    )
+                    .response(
+                        "401",
+                        error("Missing token or inactive user.", &["Unauthorized"]),
+                    )
+                    .build(),
+            );
+        }
+
+        let detail_item: Schema = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .title(Some("ValidationError"))
+            .property(
+                "loc",
+                ArrayBuilder::new().items(
+                    OneOfBuilder::new()
+                        .item(string())
+                        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer))),
+                ),
+            )
+            .required("loc")
+            .property("msg", string())
+            .required("msg")
+            .property("type", string())
+            .required("type")
+            .into();
+        let mut components = ComponentsBuilder::new()
+            .schema(read.clone(), <U::Read as PartialSchema>::schema())
+            .schema(create.clone(), <U::Create as PartialSchema>::schema())
+            .schema(update.clone(), <U::Update as PartialSchema>::schema())
+            .schema(
+                "BearerResponse",
+                object_with(&[
+                    ("access_token", string().into(), true),
+                    ("token_type", string().into(), true),
+                ]),
+            )
+            .schema(
+                "ErrorModel",
+                object_with(&[(
+                    "detail",
+                    OneOfBuilder::new()
+                        .item(string())
+                        .item(
+                            ObjectBuilder::new()
+                                .schema_type(SchemaType::Type(Type::Object))
+                                .additional_properties(Some(string())),
+                        )
+                        .into(),
+                    true,
+                )]),
+            )
+            .schema(
+                "HTTPValidationError",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::Object))
+                    .property(
+                        "detail",
+                        ArrayBuilder::new().items(schema_ref("ValidationError")),
+                    )
+                    .build(),
+            )
+            .schema("ValidationError", detail_item);
+        for (name, scheme) in schemes {
+            components = components.security_scheme(name, scheme);
+        }
+        OpenApiBuilder::new()
+            .info(InfoBuilder::new().title(self.title).version(self.version))
+            .paths(paths)
+            .components(Some(components.build()))
+            .build()
+    }
+}
+
+impl<U: AuthUser> Users<U> {
+    /// Starts the OpenAPI document of the routers: say where each is mounted, then
+    /// [`OpenApiMounts::build`]; merge the result into the application's own document.
+    ///
+    /// ```
+    /// # use axum_users::prelude::*;
+    /// # #[derive(AuthUser, Clone, Debug)]
+    /// # pub struct User { pub id: i64, pub email: String, pub hashed_password: String,
+    /// #     pub is_active: bool, pub is_superuser: bool, pub is_verified: bool }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let users = Users::<User>::builder(DbPool::connect("sqlite::memory:").await?)
+    /// #     .backend(AuthBackend::new("jwt", Transport::bearer("auth/jwt/login"),
+    /// #         Strategy::Jwt(JwtStrategy::hs256("a secret of thirty-two bytes or more!", 3600)?)))
+    /// #     .build()?;
+    /// let doc = users.openapi().auth("/auth/jwt", "jwt").register("/auth").users("/users").build();
+    /// let json = serde_json::to_value(&doc)?;
+    /// assert_eq!(
+    ///     json["paths"]["/auth/jwt/login"]["post"]["operationId"],
+    ///     "auth_jwt_login_auth_jwt_login_post"
+    /// );
+    /// # Ok(()) }
+    /// ```
+    pub fn openapi(&self) -> OpenApiMounts<'_, U> {
+        OpenApiMounts {
+            users: self,
+            title: "axum-users".into(),
+            version: "0.1.0".into(),
+            auth: Vec::new(),
+            register: None,
+            reset: None,
+            verify: None,
+            users_router: None,
+            protected: Vec::new(),
+        }
+    }
+}
