@@ -416,7 +416,103 @@ async fn verify_flow<P: Into<axum_users::DbPool>>(pool: P) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// Expired tokens and tokens signed with another secret are refused on both routes.
+async fn expired_and_forged_tokens<P: Into<axum_users::DbPool>>(pool: P) {
+    let (s, hooks) = setup(pool).await;
+    post(
+        &s,
+        "/auth/forgot-password",
+        json!({"email": "r@example.com"}),
+    )
+    .await;
+    let genuine = hooks.wait_for("forgot_password", 1).await.expect("token");
+    let genuine = genuine.as_str().expect("string");
+    let claims: Value = {
+        use base64::Engine as _;
+        let payload = genuine.split('.').nth(1).expect("payload");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64");
+        serde_json::from_slice(&bytes).expect("claims")
+    };
+    let sign = |claims: &Value, secret: &str| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("sign")
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut expired = claims.clone();
+    expired["exp"] = json!(now - 10);
+    let expired = sign(&expired, common::server::SECRET);
+    let forged = sign(&claims, "another-secret-another-secret-another-secret");
+    for token in [expired, forged] {
+        let (status, detail) = post(
+            &s,
+            "/auth/reset-password",
+            json!({"token": token, "password": "second-password"}),
+        )
+        .await;
+        assert_eq!(
+            (status, detail),
+            (
+                StatusCode::BAD_REQUEST,
+                json!({"detail": "RESET_PASSWORD_BAD_TOKEN"})
+            )
+        );
+    }
+    post(
+        &s,
+        "/auth/request-verify-token",
+        json!({"email": "r@example.com"}),
+    )
+    .await;
+    let verify = hooks.wait_for("request_verify", 1).await.expect("token");
+    let verify = verify.as_str().expect("string");
+    let claims: Value = {
+        use base64::Engine as _;
+        let payload = verify.split('.').nth(1).expect("payload");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64");
+        serde_json::from_slice(&bytes).expect("claims")
+    };
+    let mut expired = claims.clone();
+    expired["exp"] = json!(now - 10);
+    for token in [
+        sign(&expired, common::server::SECRET),
+        sign(&claims, "another-secret-another-secret-another-secret"),
+    ] {
+        let (status, detail) = post(&s, "/auth/verify", json!({"token": token})).await;
+        assert_eq!(
+            (status, detail),
+            (
+                StatusCode::BAD_REQUEST,
+                json!({"detail": "VERIFY_USER_BAD_TOKEN"})
+            )
+        );
+    }
+    // The genuine tokens still work after all that.
+    assert_eq!(
+        post(&s, "/auth/verify", json!({"token": verify})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post(
+            &s,
+            "/auth/reset-password",
+            json!({"token": genuine, "password": "second-password"})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+}
+
 on_every_database! {
+    expired_and_forged_recovery_tokens => expired_and_forged_tokens;
     reset_password_flow => reset_flow;
     ten_parallel_resets_with_one_token => parallel_resets;
     verify_email_flow => verify_flow;
