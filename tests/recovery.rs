@@ -416,6 +416,16 @@ async fn verify_flow<P: Into<axum_users::DbPool>>(pool: P) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// The claims of a JWT (to re-sign them differently).
+fn claims_of(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64");
+    serde_json::from_slice(&bytes).expect("claims")
+}
+
 /// Expired tokens and tokens signed with another secret are refused on both routes.
 async fn expired_and_forged_tokens<P: Into<axum_users::DbPool>>(pool: P) {
     let (s, hooks) = setup(pool).await;
@@ -427,14 +437,7 @@ async fn expired_and_forged_tokens<P: Into<axum_users::DbPool>>(pool: P) {
     .await;
     let genuine = hooks.wait_for("forgot_password", 1).await.expect("token");
     let genuine = genuine.as_str().expect("string");
-    let claims: Value = {
-        use base64::Engine as _;
-        let payload = genuine.split('.').nth(1).expect("payload");
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .expect("base64");
-        serde_json::from_slice(&bytes).expect("claims")
-    };
+    let claims = claims_of(genuine);
     let sign = |claims: &Value, secret: &str| {
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -471,14 +474,7 @@ async fn expired_and_forged_tokens<P: Into<axum_users::DbPool>>(pool: P) {
     .await;
     let verify = hooks.wait_for("request_verify", 1).await.expect("token");
     let verify = verify.as_str().expect("string");
-    let claims: Value = {
-        use base64::Engine as _;
-        let payload = verify.split('.').nth(1).expect("payload");
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .expect("base64");
-        serde_json::from_slice(&bytes).expect("claims")
-    };
+    let claims = claims_of(verify);
     let mut expired = claims.clone();
     expired["exp"] = json!(now - 10);
     for token in [
