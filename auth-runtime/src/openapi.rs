@@ -101,6 +101,31 @@ fn json_body(schema: &str) -> utoipa::openapi::request_body::RequestBody {
         .build()
 }
 
+/// The JSON literal `null` (the body of 202s and of a successful reset).
+fn null_schema() -> RefOr<Schema> {
+    RefOr::T(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Null))
+            .into(),
+    )
+}
+
+/// Documents the password policy on a schema's `password` property: the minimum in
+/// characters, and a maximum in characters that always fits the byte limit.
+fn constrain_password(
+    schema: RefOr<Schema>,
+    policy: &crate::password::PasswordPolicy,
+) -> RefOr<Schema> {
+    let RefOr::T(Schema::Object(mut object)) = schema else {
+        return schema;
+    };
+    if let Some(RefOr::T(Schema::Object(password))) = object.properties.get_mut("password") {
+        password.min_length = Some(policy.min_chars);
+        password.max_length = Some(policy.max_bytes / 4);
+    }
+    RefOr::T(Schema::Object(object))
+}
+
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::Type(Type::String))
 }
@@ -336,10 +361,7 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
                 op("reset:forgot_password", &forgot, "post")
                     .summary(Some("Forgot Password"))
                     .request_body(Some(body_of(email_body.clone())))
-                    .response(
-                        "202",
-                        ok("Successful Response", Some(RefOr::T(Schema::default()))),
-                    )
+                    .response("202", ok("Successful Response", Some(null_schema())))
                     .response("422", validation_error())
                     .build(),
             );
@@ -354,10 +376,7 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
                 op("reset:reset_password", &reset, "post")
                     .summary(Some("Reset Password"))
                     .request_body(Some(body_of(reset_body)))
-                    .response(
-                        "200",
-                        ok("Successful Response", Some(RefOr::T(Schema::default()))),
-                    )
+                    .response("200", ok("Successful Response", Some(null_schema())))
                     .response(
                         "400",
                         error(
@@ -380,10 +399,7 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
                 op("verify:request-token", &request, "post")
                     .summary(Some("Request Verify Token"))
                     .request_body(Some(body_of(email_body)))
-                    .response(
-                        "202",
-                        ok("Successful Response", Some(RefOr::T(Schema::default()))),
-                    )
+                    .response("202", ok("Successful Response", Some(null_schema())))
                     .response("422", validation_error())
                     .build(),
             );
@@ -453,6 +469,17 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
                 .response("400", update_errors())
                 .response("401", unauthorized())
                 .response("422", validation_error())
+                .build(),
+            );
+            add(
+                me.clone(),
+                HttpMethod::Delete,
+                secured(op("users:delete_current_user", &me, "delete").summary(Some(
+                    "Users:Delete Current User (answers as DELETE /users/{id} with id `me`)",
+                )))
+                .response("401", unauthorized())
+                .response("403", forbidden())
+                .response("404", not_found())
                 .build(),
             );
             add(
@@ -531,8 +558,20 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
             .into();
         let mut components = ComponentsBuilder::new()
             .schema(read.clone(), <U::Read as PartialSchema>::schema())
-            .schema(create.clone(), <U::Create as PartialSchema>::schema())
-            .schema(update.clone(), <U::Update as PartialSchema>::schema())
+            .schema(
+                create.clone(),
+                constrain_password(
+                    <U::Create as PartialSchema>::schema(),
+                    &self.users.inner.policy,
+                ),
+            )
+            .schema(
+                update.clone(),
+                constrain_password(
+                    <U::Update as PartialSchema>::schema(),
+                    &self.users.inner.policy,
+                ),
+            )
             .schema(
                 "BearerResponse",
                 object_with(&[
