@@ -75,24 +75,35 @@ impl<S: Clone + Send + Sync + 'static> RouterExt for axum::Router<S> {
     }
 }
 
+/// How much of an oversized body is still read (and dropped) before the 413, so that a
+/// client still sending gets the answer instead of a reset connection.
+const DRAIN_CAP: usize = 1024 * 1024;
+
 /// Reads a request body within the configured size limit (413) and read timeout (408).
+///
+/// An oversized body of up to [`DRAIN_CAP`] bytes is received in full before the 413 is
+/// sent: answering while the client still writes makes the server close the connection,
+/// and many clients then report a broken connection instead of the answer. A body declared
+/// larger than that is refused at once.
 pub(crate) async fn read_body<U: AuthUser>(
     users: &Users<U>,
     parts: &Parts,
     body: Body,
 ) -> Result<Bytes, Error> {
     let limit = users.inner.body_limit;
+    let cap = limit.max(DRAIN_CAP);
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared.is_some_and(|n| n > cap as u64) {
         return Err(Error::PayloadTooLarge);
     }
-    match tokio::time::timeout(users.inner.read_timeout, axum::body::to_bytes(body, limit)).await {
+    match tokio::time::timeout(users.inner.read_timeout, axum::body::to_bytes(body, cap)).await {
         Err(_) => Err(Error::RequestTimeout),
         Ok(Err(_)) => Err(Error::PayloadTooLarge),
+        Ok(Ok(bytes)) if bytes.len() > limit => Err(Error::PayloadTooLarge),
         Ok(Ok(bytes)) => Ok(bytes),
     }
 }
