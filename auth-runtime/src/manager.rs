@@ -14,7 +14,9 @@ use crate::users::Users;
 use crate::value::{SqlField, Value};
 
 impl<U: AuthUser> Users<U> {
-    fn role_column(role: Role) -> &'static str {
+    /// The column name of the field playing `role` (shared by the manager and the recovery
+    /// flows).
+    pub(crate) fn role_column(role: Role) -> &'static str {
         U::TABLE.column(role).map_or("", |c| c.name)
     }
 

@@ -18,10 +18,6 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 const FINGERPRINT_CONTEXT: &[u8] = b"axum-users:reset-fgpt:v1";
 
 impl<U: AuthUser> Users<U> {
-    fn column_of(role: Role) -> &'static str {
-        U::TABLE.column(role).map_or("", |c| c.name)
-    }
-
     /// The HMAC that ties a reset token to the current password hash and email key.
     fn fingerprint_mac(&self, user: &U) -> Result<HmacSha256, Error> {
         let mut mac = HmacSha256::new_from_slice(&self.inner.reset_secret)
@@ -132,7 +128,7 @@ impl<U: AuthUser> Users<U> {
         )
         .await?;
         let hash = self.inner.hasher.hash(password).await?;
-        let hashed_column = Self::column_of(Role::HashedPassword);
+        let hashed_column = Self::role_column(Role::HashedPassword);
         let mut changes = Changes::new();
         changes.set(hashed_column, hash);
         let mut conditions = Changes::new();
@@ -142,7 +138,7 @@ impl<U: AuthUser> Users<U> {
                 EMAIL_KEY_COLUMN,
                 email_key(user.email()).unwrap_or_default(),
             )
-            .set(Self::column_of(Role::Active), true);
+            .set(Self::role_column(Role::Active), true);
         let updated = self
             .inner
             .store
@@ -202,7 +198,7 @@ impl<U: AuthUser> Users<U> {
         if user.is_verified() {
             return Err(already());
         }
-        let verified_column = Self::column_of(Role::Verified);
+        let verified_column = Self::role_column(Role::Verified);
         let mut changes = Changes::new();
         changes.set(verified_column, true);
         let mut conditions = Changes::new();
