@@ -228,6 +228,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .users("/users")
         .protected_get("/authenticated-route", "authenticated_route")
         .build();
+    // Serialized once; each request clones the shared bytes.
+    let doc = axum::body::Bytes::from(serde_json::to_vec(&doc)?);
     let app = Router::new()
         .nest("/auth/jwt", users.auth_router("jwt")?)
         .nest("/auth/cookie", users.auth_router("cookie")?)
@@ -237,7 +239,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nest("/auth", users.verify_router())
         .nest("/users", users.users_router())
         .route("/authenticated-route", get(hello))
-        .route("/openapi.json", get(move || async move { axum::Json(doc) }))
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    doc,
+                )
+            }),
+        )
         .fallback(axum_users::routes::not_found)
         .layer(axum::middleware::map_response(
             axum_users::routes::json_errors,

@@ -123,6 +123,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .verify("/auth")
         .users("/users")
         .build();
+    // Serialized once; each request clones the shared bytes.
+    let doc = axum::body::Bytes::from(serde_json::to_vec(&doc)?);
     let app = Router::new()
         .nest("/auth/jwt", users.auth_router("jwt")?)
         .nest("/auth", users.register_router())
@@ -131,7 +133,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nest("/users", users.users_router())
         .route(
             "/openapi.json",
-            axum::routing::get(move || async move { axum::Json(doc) }),
+            axum::routing::get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    doc,
+                )
+            }),
         )
         .fallback(axum_users::routes::not_found)
         .layer(axum::middleware::map_response(
