@@ -1073,7 +1073,17 @@ fn create_schema_lists_required_fields_and_constraints() {
     assert_eq!(props["email"]["type"], "string");
     assert_eq!(props["email"]["format"], "email");
     assert_eq!(props["password"]["format"], "password");
-    assert_eq!(props["is_active"]["type"], "boolean");
+    assert_eq!(props["email"]["minLength"], 3);
+    // Request booleans are lax, as in Pydantic, and `null` leaves the default.
+    assert_eq!(
+        props["is_active"]["anyOf"],
+        json!([
+            {"type": "boolean"},
+            {"type": "number", "enum": [0, 1]},
+            {"type": "string", "pattern": "^(0|1|[fFtTnNyY]|[nN][oO]|[oO][nN]|[oO][fF][fF]|[yY][eE][sS]|[tT][rR][uU][eE]|[fF][aA][lL][sS][eE])$"},
+            {"type": "null"},
+        ])
+    );
     assert_eq!(props["username"]["type"], "string");
     assert_eq!(props["username"]["minLength"], 1);
     assert_eq!(props["username"]["maxLength"], 50);

@@ -38,7 +38,7 @@ pub use user::{
     AuthUser, Changes, ColumnSpec, CreateSchema, FromJsonBody, IdKind, Role, TableSpec,
     UpdateSchema, UserId,
 };
-pub use users::{ConfigError, Users, UsersBuilder};
+pub use users::{ConfigError, CsrfLayer, Users, UsersBuilder};
 pub use validation::{Patch, ValidationErrors, ValidationItem};
 pub use value::{SqlField, SqlType, Value};
 

@@ -3,6 +3,7 @@
 //! `detail` codes, and one security scheme per backend.
 
 use serde_json::json;
+use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::path::{
     HttpMethod, Operation, OperationBuilder, ParameterBuilder, ParameterIn,
 };
@@ -73,10 +74,23 @@ fn ok(description: &str, schema: Option<RefOr<Schema>>) -> Response {
     response.build()
 }
 
+/// An error answer whose `detail` is one of `codes`: one example, or one named example per
+/// code.
 fn error(description: &str, codes: &[&str]) -> Response {
     let mut content = ContentBuilder::new().schema(Some(schema_ref("ErrorModel")));
-    if let Some(first) = codes.first() {
-        content = content.example(Some(json!({ "detail": first })));
+    match codes {
+        [] => {}
+        [code] => content = content.example(Some(json!({ "detail": code }))),
+        codes => {
+            content = content.examples_from_iter(codes.iter().map(|code| {
+                (
+                    *code,
+                    ExampleBuilder::new()
+                        .summary(*code)
+                        .value(Some(json!({ "detail": code }))),
+                )
+            }))
+        }
     }
     ResponseBuilder::new()
         .description(description)
@@ -89,9 +103,63 @@ fn validation_error() -> Response {
         .description("Validation Error")
         .content(
             "application/json",
-            json_content(schema_ref("HTTPValidationError")),
+            ContentBuilder::new()
+                .schema(Some(schema_ref("HTTPValidationError")))
+                .example(Some(json!({ "detail": [{
+                    "type": "missing",
+                    "loc": ["body", "email"],
+                    "msg": "Field required",
+                    "input": {},
+                }]})))
+                .build(),
         )
         .build()
+}
+
+/// Adds the answers every body-reading route can give: 413 for a body over the limit, 408
+/// for one not received in time, and 415 for a JSON route sent another media type; and the
+/// 403 of a cross-site write riding an auth cookie on every secured write.
+fn add_transport_errors(paths: &mut Paths, cookie_auth: bool) {
+    for item in paths.paths.values_mut() {
+        for (operation, write) in [
+            (&mut item.post, true),
+            (&mut item.patch, true),
+            (&mut item.delete, true),
+            (&mut item.put, true),
+            (&mut item.get, false),
+        ] {
+            let Some(operation) = operation.as_mut() else {
+                continue;
+            };
+            let responses = &mut operation.responses.responses;
+            if let Some(RefOr::T(body)) = &operation.request_body {
+                responses.entry("408".into()).or_insert_with(|| {
+                    error("The body was not received in time.", &["Request Timeout"]).into()
+                });
+                responses.entry("413".into()).or_insert_with(|| {
+                    error("The body is over the size limit.", &["Content Too Large"]).into()
+                });
+                if body.content.contains_key("application/json") {
+                    responses.entry("415".into()).or_insert_with(|| {
+                        error(
+                            "The body is not JSON (`application/json` or `+json`).",
+                            &["Unsupported Media Type"],
+                        )
+                        .into()
+                    });
+                }
+            }
+            if write && cookie_auth && operation.security.is_some() {
+                responses.entry("403".into()).or_insert_with(|| {
+                    error(
+                        "A cross-site request riding the auth cookie.",
+                        &["Forbidden"],
+                    )
+                    .into()
+                });
+            }
+        }
+    }
 }
 
 fn json_body(schema: &str) -> utoipa::openapi::request_body::RequestBody {
@@ -111,7 +179,8 @@ fn null_schema() -> RefOr<Schema> {
 }
 
 /// Documents the password policy on a schema's `password` property: the minimum in
-/// characters, and a maximum in characters that always fits the byte limit.
+/// characters, and the byte limit as `maxLength` (no longer string fits; a shorter one of
+/// many-byte characters can still exceed it, which the description says).
 fn constrain_password(
     schema: RefOr<Schema>,
     policy: &crate::password::PasswordPolicy,
@@ -121,7 +190,13 @@ fn constrain_password(
     };
     if let Some(RefOr::T(Schema::Object(password))) = object.properties.get_mut("password") {
         password.min_length = Some(policy.min_chars);
-        password.max_length = Some(policy.max_bytes / 4);
+        password.max_length = Some(policy.max_bytes);
+        password.description = Some(format!(
+            "At least {} characters and at most {} bytes in UTF-8, used byte for byte; a \
+             password outside these bounds is refused with 400 (the *_INVALID_PASSWORD codes).",
+            policy.min_chars.max(1),
+            policy.max_bytes
+        ));
     }
     RefOr::T(Schema::Object(object))
 }
@@ -256,10 +331,12 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
                     string().pattern(Some("^password$")).into(),
                     false,
                 ),
-                ("username", string().into(), true),
+                // An empty form value counts as absent (422 `missing`), as in FastAPI.
+                ("username", string().min_length(Some(1)).into(), true),
                 (
                     "password",
                     string()
+                        .min_length(Some(1))
                         .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
                             utoipa::openapi::KnownFormat::Password,
                         )))
@@ -278,31 +355,35 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
                     ok("Successful Response", Some(schema_ref("BearerResponse"))),
                 )
             };
-            add(
-                login_path.clone(),
-                HttpMethod::Post,
-                op(&format!("auth:{backend}.login"), &login_path, "post")
-                    .summary(Some("Login"))
-                    .request_body(Some(
-                        RequestBodyBuilder::new()
-                            .required(Some(Required::True))
-                            .content(
-                                "application/x-www-form-urlencoded",
-                                json_content(RefOr::T(form)),
-                            )
-                            .build(),
-                    ))
-                    .response(login_ok.0, login_ok.1)
-                    .response(
-                        "400",
-                        error(
-                            "Bad Request",
-                            &["LOGIN_BAD_CREDENTIALS", "LOGIN_USER_NOT_VERIFIED"],
-                        ),
-                    )
-                    .response("422", validation_error())
-                    .build(),
-            );
+            let login = op(&format!("auth:{backend}.login"), &login_path, "post")
+                .summary(Some("Login"))
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::True))
+                        .content(
+                            "application/x-www-form-urlencoded",
+                            json_content(RefOr::T(form)),
+                        )
+                        .build(),
+                ))
+                .response(login_ok.0, login_ok.1)
+                .response(
+                    "400",
+                    error(
+                        "Bad Request",
+                        &["LOGIN_BAD_CREDENTIALS", "LOGIN_USER_NOT_VERIFIED"],
+                    ),
+                )
+                .response("422", validation_error());
+            let login = if is_cookie {
+                login.response(
+                    "403",
+                    error("A cross-site login to the cookie backend.", &["Forbidden"]),
+                )
+            } else {
+                login
+            };
+            add(login_path.clone(), HttpMethod::Post, login.build());
             add(
                 logout_path.clone(),
                 HttpMethod::Post,
@@ -344,6 +425,8 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
                 .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
                     utoipa::openapi::KnownFormat::Email,
                 )))
+                .min_length(Some(3))
+                .description(Some(crate::schema::EMAIL_DESCRIPTION))
                 .into(),
             true,
         )]);
@@ -539,6 +622,13 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
             );
         }
 
+        let cookie_auth = self
+            .users
+            .backends()
+            .iter()
+            .any(|b| b.transport().is_cookie());
+        add_transport_errors(&mut paths, cookie_auth);
+
         let detail_item: Schema = ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::Object))
             .title(Some("ValidationError"))
@@ -652,4 +742,107 @@ impl<U: AuthUser> Users<U> {
             protected: Vec::new(),
         }
     }
+}
+
+/// Swagger UI at `path` (for example `/docs`), showing the document the application serves
+/// at `openapi_url`. The UI's files are compiled into the binary (feature `docs-ui`): nothing
+/// is fetched from a CDN, and the online validator badge is off. Its "Authorize" button logs
+/// in through the OAuth2 password flow of each bearer backend: the page lives at `path`
+/// itself (no trailing slash, as FastAPI's `/docs`), so the document's relative `tokenUrl`
+/// (`auth/jwt/login`) resolves to the login route; the UI's files are under `path/`.
+///
+/// ```
+/// # #[cfg(feature = "docs-ui")] {
+/// let app: axum::Router = axum::Router::new()
+///     .merge(auth_runtime::openapi::docs_router("/docs", "/openapi.json"));
+/// # }
+/// ```
+#[cfg(feature = "docs-ui")]
+pub fn docs_router<S>(path: impl Into<String>, openapi_url: impl Into<String>) -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    use axum::extract::Path;
+    use axum::response::{Html, IntoResponse};
+    use http::{HeaderValue, StatusCode, header};
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    use std::sync::Arc;
+
+    /// Characters of a path written into the page's attributes and script as they are.
+    const UNSAFE: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'\'')
+        .add(b'<')
+        .add(b'>')
+        .add(b'&')
+        .add(b'`')
+        .add(b'\\')
+        .add(b'#')
+        .add(b'?');
+
+    let path = path.into();
+    let path = format!("/{}", path.trim_matches('/'));
+    let base = utf8_percent_encode(path.trim_end_matches('/'), UNSAFE).to_string();
+    let config = Arc::new(
+        utoipa_swagger_ui::Config::new([openapi_url.into()])
+            .validator_url("none")
+            .display_operation_id(true),
+    );
+    let page = Html(format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>API documents</title>
+<link rel="stylesheet" type="text/css" href="{base}/swagger-ui.css">
+<link rel="stylesheet" type="text/css" href="{base}/index.css">
+<link rel="icon" type="image/png" href="{base}/favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{base}/swagger-ui-bundle.js" charset="UTF-8"></script>
+<script src="{base}/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
+<script src="{base}/swagger-initializer.js" charset="UTF-8"></script>
+</body>
+</html>
+"#
+    ));
+    let asset = move |Path(file): Path<String>| {
+        let config = config.clone();
+        async move {
+            if file.is_empty() || file == "index.html" {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            match utoipa_swagger_ui::serve(&file, config) {
+                Ok(Some(found)) => {
+                    let mut response = found.bytes.into_owned().into_response();
+                    let headers = response.headers_mut();
+                    if let Ok(value) = HeaderValue::from_str(&found.content_type) {
+                        headers.insert(header::CONTENT_TYPE, value);
+                    }
+                    if found.gzpipped {
+                        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                    }
+                    response
+                }
+                Ok(None) => StatusCode::NOT_FOUND.into_response(),
+                Err(e) => {
+                    tracing::error!(error = %e, "the docs UI could not render a file");
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }
+            }
+        }
+    };
+    let slash = if path == "/" {
+        String::new()
+    } else {
+        path.clone()
+    };
+    axum::Router::new()
+        .route(
+            &path,
+            axum::routing::get(move || async move { page.clone() }),
+        )
+        .route(&format!("{slash}/{{*file}}"), axum::routing::get(asset))
 }

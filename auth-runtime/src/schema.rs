@@ -1,7 +1,9 @@
 //! OpenAPI (utoipa) descriptions of the generated schemas.
 
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 
 /// The JSON kind of a schema field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +49,20 @@ pub struct FieldDoc {
     pub maximum: Option<f64>,
 }
 
-fn field_schema(field: &FieldDoc) -> Schema {
+/// The description of every email property: what `format: email` cannot say.
+pub(crate) const EMAIL_DESCRIPTION: &str = "An email address as the email-validator package \
+    accepts it (at most 254 bytes, 64 before the @); special-use domains such as .test, .local, \
+    .localhost, .invalid, .onion and .arpa are refused. Compared case-insensitively.";
+
+/// Booleans in request bodies are lax, as in Pydantic: `0`/`1` (also `0.0`/`1.0`) and these
+/// strings in any letter case are read as booleans too.
+const LAX_BOOL_STRINGS: &str = "^(0|1|[fFtTnNyY]|[nN][oO]|[oO][nN]|[oO][fF][fF]|[yY][eE][sS]|\
+    [tT][rR][uU][eE]|[fF][aA][lL][sS][eE])$";
+
+fn field_schema(field: &FieldDoc, request: bool) -> Schema {
+    if request && field.kind == FieldKind::Bool {
+        return lax_bool(field.nullable);
+    }
     let (ty, format) = match field.kind {
         FieldKind::String => (Type::String, None),
         FieldKind::Email => (Type::String, Some(KnownFormat::Email)),
@@ -64,23 +79,53 @@ fn field_schema(field: &FieldDoc) -> Schema {
     } else {
         SchemaType::Type(ty)
     };
+    let email = field.kind == FieldKind::Email;
     ObjectBuilder::new()
         .schema_type(schema_type)
         .format(format.map(SchemaFormat::KnownFormat))
-        .min_length(field.min_length)
+        // An address has a local part, an @ and a domain.
+        .min_length(if email { Some(3) } else { field.min_length })
         .max_length(field.max_length)
         .minimum(field.minimum)
         .maximum(field.maximum)
+        .description(email.then_some(EMAIL_DESCRIPTION))
         .into()
 }
 
+/// A request boolean: `true`/`false`, or one of Pydantic's lax spellings (`null` too when
+/// `nullable`).
+fn lax_bool(nullable: bool) -> Schema {
+    let mut any = AnyOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::Number))
+                .enum_values(Some([0, 1])),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::String))
+                .pattern(Some(LAX_BOOL_STRINGS)),
+        );
+    if nullable {
+        any = any.item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)));
+    }
+    any.description(Some(
+        "A boolean. Read leniently, as Pydantic does: 0 and 1 and the strings 0, 1, f, t, n, y, \
+         no, on, off, yes, true and false in any letter case are accepted too.",
+    ))
+    .into()
+}
+
 /// The object schema named `title` with `fields`, in order.
-pub fn object_schema(title: &str, fields: &[FieldDoc]) -> RefOr<Schema> {
+///
+/// `request`: the schema of a request body, whose booleans are read leniently.
+pub fn object_schema(title: &str, fields: &[FieldDoc], request: bool) -> RefOr<Schema> {
     let mut object = ObjectBuilder::new()
         .schema_type(SchemaType::Type(Type::Object))
         .title(Some(title));
     for field in fields {
-        object = object.property(field.name, field_schema(field));
+        object = object.property(field.name, field_schema(field, request));
         if field.required {
             object = object.required(field.name);
         }

@@ -10,6 +10,9 @@
 //! `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM` (hashing cost; the FastAPI Users peer uses
 //! 65536 / 3 / 4).
 //!
+//! The API documents: `/openapi.json`, and Swagger UI at `/docs` ("Authorize" logs in with an
+//! email and password through the bearer backend).
+//!
 //! `cargo run --example full -- create-superuser --email ADDRESS` creates a superuser with the
 //! password read from standard input; `--promote` makes an existing user one instead.
 
@@ -248,6 +251,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             }),
         )
+        .merge(axum_users::openapi::docs_router("/docs", "/openapi.json"))
         .fallback(axum_users::routes::not_found)
         .layer(axum::middleware::map_response(
             axum_users::routes::json_errors,

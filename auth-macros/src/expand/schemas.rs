@@ -207,14 +207,19 @@ fn base_doc(
     }
 }
 
-fn to_schema(paths: &Paths, ident: &syn::Ident, docs: &[TokenStream]) -> TokenStream {
+fn to_schema(
+    paths: &Paths,
+    ident: &syn::Ident,
+    docs: &[TokenStream],
+    request: bool,
+) -> TokenStream {
     let p = &paths.p;
     let title = ident.to_string();
     quote! {
         #[automatically_derived]
         impl #p::utoipa::PartialSchema for #ident {
             fn schema() -> #p::utoipa::openapi::RefOr<#p::utoipa::openapi::schema::Schema> {
-                #p::object_schema(#title, &[#(#docs),*])
+                #p::object_schema(#title, &[#(#docs),*], #request)
             }
         }
         #[automatically_derived]
@@ -279,7 +284,7 @@ fn read_schema(model: &Model, paths: &Paths) -> TokenStream {
             }
         })
         .collect();
-    let schema = to_schema(paths, read, &docs);
+    let schema = to_schema(paths, read, &docs, false);
     let doc = format!("What the API answers about a [`{ident}`] (FastAPI Users' `UserRead`).");
     quote! {
         #[doc = #doc]
@@ -360,26 +365,20 @@ fn create_schema(model: &Model, paths: &Paths) -> TokenStream {
             true,
             false,
         ),
-        base_doc(
-            paths,
-            "is_active",
-            quote!(#p::FieldKind::Bool),
-            false,
-            false,
-        ),
+        base_doc(paths, "is_active", quote!(#p::FieldKind::Bool), false, true),
         base_doc(
             paths,
             "is_superuser",
             quote!(#p::FieldKind::Bool),
             false,
-            false,
+            true,
         ),
         base_doc(
             paths,
             "is_verified",
             quote!(#p::FieldKind::Bool),
             false,
-            false,
+            true,
         ),
     ];
     docs.extend(customs.iter().map(|f| {
@@ -393,7 +392,7 @@ fn create_schema(model: &Model, paths: &Paths) -> TokenStream {
             "create",
         )
     }));
-    let schema = to_schema(paths, create, &docs);
+    let schema = to_schema(paths, create, &docs, true);
     let deserialize = deserialize_via_validation(paths, create);
     let debug_fields = customs.iter().map(|f| {
         let fi = &f.ident;
@@ -591,7 +590,7 @@ fn update_schema(model: &Model, paths: &Paths) -> TokenStream {
             "update",
         )
     }));
-    let schema = to_schema(paths, update, &docs);
+    let schema = to_schema(paths, update, &docs, true);
     let deserialize = deserialize_via_validation(paths, update);
     let debug_fields = customs.iter().map(|f| {
         let fi = &f.ident;
