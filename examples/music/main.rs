@@ -1,11 +1,17 @@
-//! The music-lyrics site's users on axum-users: integer ids, site fields, one cookie backend.
+//! The music-lyrics site's users on axum-users: integer ids, site fields, one cookie backend,
+//! and a few pages (sign up, sign in, profile, sign out) that use it from a browser.
 //!
-//! Run: `cargo run --example music`, then try
+//! Run: `cargo run --example music`, then open <http://127.0.0.1:8000/>, or try
 //! `curl -si 127.0.0.1:8000/auth/register -H 'content-type: application/json' -d '{"email":"fan@example.com","password":"a-password","username":"fan"}'`.
+//! The API documents are at `/openapi.json` and `/docs`.
 //!
 //! Environment: `DATABASE_URL` (default `sqlite://music.db`), `JWT_SECRET` (random per
-//! process when unset), `PORT` (8000, bound on 127.0.0.1). The hooks log tokens for local
-//! development only: a real site mails them.
+//! process when unset), `PORT` (8000, bound on 127.0.0.1), `ADMIN_EMAIL`, `ADMIN_USERNAME`
+//! (default `admin`) and `ADMIN_PASSWORD` (an admin made at start-up if missing),
+//! `TRUSTED_ORIGINS` (comma-separated origins allowed to write cross-site). The hooks log
+//! tokens for local development only: a real site mails them.
+
+mod pages;
 
 use std::net::SocketAddr;
 
@@ -81,6 +87,26 @@ impl UserHooks<User> for MusicHooks {
     }
 }
 
+/// Creates the admin of `ADMIN_EMAIL`/`ADMIN_PASSWORD` if no user has that address.
+async fn bootstrap_admin(users: &Users<User>) -> Result<(), Box<dyn std::error::Error>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(email), Some(password)) = (var("ADMIN_EMAIL"), var("ADMIN_PASSWORD")) else {
+        return Ok(());
+    };
+    if users.get_by_email(&email).await?.is_some() {
+        return Ok(());
+    }
+    let username = var("ADMIN_USERNAME").unwrap_or_else(|| "admin".into());
+    let fields = serde_json::json!({ "email": email, "password": password, "username": username });
+    let serde_json::Value::Object(fields) = fields else {
+        return Ok(());
+    };
+    match users.create_superuser(fields).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("ADMIN_EMAIL/ADMIN_PASSWORD refused: {e}").into()),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -99,7 +125,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
+    let trusted: Vec<String> = std::env::var("TRUSTED_ORIGINS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(String::from)
+        .collect();
     let users = Users::<User>::builder(DbPool::connect(&url).await?)
+        .trusted_origins(trusted)
         .backend(AuthBackend::new(
             "jwt",
             Transport::cookie(CookieSettings {
@@ -113,6 +147,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .hooks(MusicHooks)
         .build()?;
     users.migrate().await?;
+    bootstrap_admin(&users).await?;
 
     let doc = users
         .openapi()
@@ -140,7 +175,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             }),
         )
+        .merge(axum_users::openapi::docs_router("/docs", "/openapi.json"))
+        .merge(pages::router().with_state(users.clone()))
         .fallback(axum_users::routes::not_found)
+        .layer(users.csrf_layer()?)
         .layer(axum::middleware::map_response(
             axum_users::routes::json_errors,
         ));
