@@ -811,7 +811,9 @@ where
     let asset = move |Path(file): Path<String>| {
         let config = config.clone();
         async move {
-            if file.is_empty() || file == "index.html" {
+            // The page is `path` itself; the bundled index.html would load its files from the
+            // wrong place.
+            if file == "index.html" {
                 return StatusCode::NOT_FOUND.into_response();
             }
             match utoipa_swagger_ui::serve(&file, config) {
@@ -839,10 +841,19 @@ where
     } else {
         path.clone()
     };
-    axum::Router::new()
+    let mut router = axum::Router::new()
         .route(
             &path,
             axum::routing::get(move || async move { page.clone() }),
         )
-        .route(&format!("{slash}/{{*file}}"), axum::routing::get(asset))
+        .route(&format!("{slash}/{{*file}}"), axum::routing::get(asset));
+    if path != "/" {
+        router = router.route(
+            &format!("{path}/"),
+            axum::routing::get(move || async move {
+                axum::response::Redirect::permanent(&base).into_response()
+            }),
+        );
+    }
+    router
 }

@@ -47,6 +47,8 @@ pub struct FieldDoc {
     pub minimum: Option<f64>,
     /// `maximum`, for numbers.
     pub maximum: Option<f64>,
+    /// `readOnly`: set by the server (the timestamps), never taken from a request.
+    pub read_only: bool,
 }
 
 /// The description of every email property: what `format: email` cannot say.
@@ -80,7 +82,7 @@ fn field_schema(field: &FieldDoc, request: bool) -> Schema {
         SchemaType::Type(ty)
     };
     let email = field.kind == FieldKind::Email;
-    ObjectBuilder::new()
+    let object = ObjectBuilder::new()
         .schema_type(schema_type)
         .format(format.map(SchemaFormat::KnownFormat))
         // An address has a local part, an @ and a domain.
@@ -88,8 +90,12 @@ fn field_schema(field: &FieldDoc, request: bool) -> Schema {
         .max_length(field.max_length)
         .minimum(field.minimum)
         .maximum(field.maximum)
-        .description(email.then_some(EMAIL_DESCRIPTION))
-        .into()
+        .description(email.then_some(EMAIL_DESCRIPTION));
+    if field.read_only {
+        object.read_only(true).into()
+    } else {
+        object.into()
+    }
 }
 
 /// A request boolean: `true`/`false`, or one of Pydantic's lax spellings (`null` too when

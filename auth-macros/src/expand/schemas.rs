@@ -171,6 +171,8 @@ fn doc_field(
     } else {
         None
     });
+    // Timestamps the store sets are read-only.
+    let read_only = a.created_at.is_some() || a.updated_at.is_some();
     quote! {
         #p::FieldDoc {
             name: #name,
@@ -181,6 +183,7 @@ fn doc_field(
             max_length: #max_length,
             minimum: #minimum,
             maximum: #maximum,
+            read_only: #read_only,
         }
     }
 }
@@ -203,6 +206,7 @@ fn base_doc(
             max_length: ::core::option::Option::None,
             minimum: ::core::option::Option::None,
             maximum: ::core::option::Option::None,
+            read_only: false,
         }
     }
 }
