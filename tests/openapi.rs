@@ -10,19 +10,8 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn the_document_lists_every_route_with_fastapi_operation_ids() {
     let db = common::SqliteDb::new().await;
-    let users = full_backends(axum_users::Users::<MusicUser>::builder(db.pool.clone()))
-        .hashing(cheap_hashing())
-        .secrets(SECRET)
-        .build()
-        .expect("users");
-    let doc = users
-        .openapi()
-        .auth("/auth/jwt", "jwt")
-        .auth("/auth/cookie", "cookie")
-        .register("/auth")
-        .reset_password("/auth")
-        .verify("/auth")
-        .users("/users")
+    let users = music_users(&db);
+    let doc = full_mounts(&users)
         .protected_get("/authenticated-route", "authenticated_route")
         .build();
     let json: Value = serde_json::to_value(&doc).expect("json");
@@ -143,8 +132,11 @@ fn music_users(db: &common::SqliteDb) -> axum_users::Users<MusicUser> {
         .expect("users")
 }
 
-fn full_document(users: &axum_users::Users<MusicUser>) -> Value {
-    let doc = users
+/// Every router mounted as in the full example.
+fn full_mounts(
+    users: &axum_users::Users<MusicUser>,
+) -> axum_users::openapi::OpenApiMounts<'_, MusicUser> {
+    users
         .openapi()
         .auth("/auth/jwt", "jwt")
         .auth("/auth/cookie", "cookie")
@@ -152,8 +144,10 @@ fn full_document(users: &axum_users::Users<MusicUser>) -> Value {
         .reset_password("/auth")
         .verify("/auth")
         .users("/users")
-        .build();
-    serde_json::to_value(&doc).expect("json")
+}
+
+fn full_document(users: &axum_users::Users<MusicUser>) -> Value {
+    serde_json::to_value(full_mounts(users).build()).expect("json")
 }
 
 #[tokio::test]
