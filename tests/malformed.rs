@@ -176,9 +176,11 @@ impl Reply {
                 assert_eq!(item["loc"][0], "body", "{said}");
                 let kind = item["type"].as_str().unwrap_or_default();
                 let mut messages = MESSAGES.iter().filter_map(|m| m.split_once(": "));
+                let text = item["msg"].as_str().unwrap_or_default();
                 if let Some((_, msg)) = messages.find(|(k, _)| *k == kind) {
-                    let text = item["msg"].as_str().unwrap_or_default();
-                    assert!(text.starts_with(msg), "{said}");
+                    // A value_error is an email's, or a field check's `Value error, …`.
+                    let other = kind == "value_error" && text.starts_with("Value error, ");
+                    assert!(text.starts_with(msg) || other, "{said}");
                 }
                 if kind == "json_invalid" {
                     let offset = item["loc"][1].is_u64() && item["input"] == json!({});
@@ -470,6 +472,13 @@ async fn over_long_strings<P: Into<DbPool> + Clone>(pool: P) {
     let (name, text) = ("u".repeat(51), "d".repeat(1001));
     let vars = [("$NAME", &*name), ("$TEXT", &text)];
     m.cases(JSON, &cases, &vars).await;
+    // A NUL character, which PostgreSQL cannot store in text, is a 422 on every database.
+    let cases = [
+        r#"register | {"email":"n@example.com","password":"a-password","username":"a$NULb"} | username:value_error"#,
+        r#"me | {"description":"x$NUL"} | description:value_error"#,
+        r#"{id} | {"username":"$NUL"} | username:value_error"#,
+    ];
+    m.cases(JSON, &cases, &[("$NUL", "\\u0000")]).await;
 }
 
 async fn non_utf8<P: Into<DbPool>>(pool: P) {

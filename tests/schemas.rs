@@ -1202,3 +1202,22 @@ fn superuser_only_and_defaulted_fields_in_from_create() {
     assert_eq!(user.karma, None);
     assert!(!user.id.is_nil());
 }
+
+// NUL characters: PostgreSQL cannot store them in text, so every string field refuses them.
+
+#[test]
+fn string_fields_refuse_the_nul_character_on_create_and_update() {
+    let item = one_item::<UserCreate>(&music_body(json!({"username": "a\u{0}b"})));
+    assert_eq!(item["type"], "value_error");
+    assert_eq!(item["loc"], json!(["body", "username"]));
+    assert_eq!(
+        item["msg"],
+        "Value error, String should not contain the NUL character"
+    );
+    assert_eq!(item["input"], "a\u{0}b");
+    let item = one_item::<UserUpdate>(r#"{"description": "x\u0000"}"#);
+    assert_eq!(item["loc"], json!(["body", "description"]));
+    assert_eq!(item["type"], "value_error");
+    // Passwords are hashed, never stored: a NUL in one is the user's business.
+    let _ = ok::<UserCreate>(&music_body(json!({"password": "pass\u{0}word"})));
+}

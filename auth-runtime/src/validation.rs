@@ -564,6 +564,14 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// A `value_error` when `value` holds U+0000, which PostgreSQL cannot store in text (and
+/// which no text field needs): `Value error, String should not contain the NUL character`.
+pub fn check_no_nul(value: &str) -> Option<FieldError> {
+    value
+        .contains('\0')
+        .then(|| FieldError::value_error("String should not contain the NUL character"))
+}
+
 /// `string_too_short` when `value` has fewer than `min` characters (Unicode
 /// scalar values, as Python's `len`), ctx `{"min_length": min}`.
 pub fn check_min_length(value: &str, min: usize) -> Option<FieldError> {

@@ -39,6 +39,7 @@ fn constraint_checks(f: &Field, paths: &Paths, var: &syn::Ident) -> TokenStream 
         }
     };
     if scalar == Some(Scalar::String) {
+        checks.push(push(quote!(#p::validation::check_no_nul(__v))));
         if let Some((_, n)) = &a.min_length {
             checks.push(push(quote!(#p::validation::check_min_length(__v, #n))));
         }
