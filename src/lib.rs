@@ -35,6 +35,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Cargo features
+//!
+//! | feature | what |
+//! |---|---|
+//! | `sqlite` (default) | SQLite through sqlx |
+//! | `postgres` | PostgreSQL through sqlx |
+//! | `mysql` | MySQL and MariaDB through sqlx |
+//! | `smtp` | `mail::SmtpMailer`: reset and verification mails over SMTP |
+//! | `docs-ui` | `openapi::docs_router`: Swagger UI from files compiled into the binary |
+//!
 //! ## The derive
 //!
 //! `#[derive(AuthUser)]` recognises the base fields by name and type: `id` (`i64`, assigned
