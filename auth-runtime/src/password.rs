@@ -2,9 +2,12 @@
 //!
 //! New hashes are argon2id PHC strings made in a bounded pool of long-lived threads: each
 //! thread owns one reusable argon2 memory buffer, so no hash allocates (allocating per hash
-//! loses about 30 % of throughput to page faults) and memory stays near
-//! `workers × memory_kib`. Hashing never runs on an async worker thread; when the pool's
-//! queue is full, requests fail at once with [`HashError::Busy`] (answer 503).
+//! loses about 30 % of throughput to page faults) and memory stays at most near
+//! `workers × memory_kib`; a thread gives its buffer back after
+//! [`HashingConfig::release_after`] without work. Hashing never runs on an async worker
+//! thread, and by default runs in the background ([`HashingConfig::background_priority`]) so
+//! that cheap requests are not slowed by a login flood; when the pool's queue is full,
+//! requests fail at once with [`HashError::Busy`] (answer 503).
 //!
 //! Verification accepts argon2id, argon2i and argon2d PHC strings and legacy bcrypt
 //! (`$2a$`, `$2b$`, `$2x$`, `$2y$`). Another format, or parameters past [`VerifyLimits`]
@@ -13,8 +16,10 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::time::Duration;
+
+use flume::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
@@ -43,6 +48,17 @@ pub struct HashingConfig {
     pub workers: usize,
     /// Requests that may wait per worker before new ones get [`HashError::Busy`] (at least 1).
     pub queue_per_worker: usize,
+    /// A worker frees its argon2 memory after this long without a job, so an idle server
+    /// goes back to its small footprint (default 2 s; `None` keeps the memory for good).
+    /// The first hash after that pays for the allocation again.
+    pub release_after: Option<Duration>,
+    /// Run the hashing threads in the background (on Linux the `SCHED_IDLE` policy;
+    /// elsewhere nothing changes): any request thread that wakes up preempts a hash, so
+    /// cheap requests keep their latency during a login flood, while hashing still gets
+    /// every cycle nothing else wants (all of them when only logins run). The price: on a
+    /// machine whose CPUs other work saturates, logins slow down first and may end in 503.
+    /// `false` makes hashing share the CPU equally. Default `true`.
+    pub background_priority: bool,
 }
 
 impl Default for HashingConfig {
@@ -53,6 +69,8 @@ impl Default for HashingConfig {
             parallelism: Params::DEFAULT_P_COST,
             workers: 0,
             queue_per_worker: 64,
+            release_after: Some(Duration::from_secs(2)),
+            background_priority: true,
         }
     }
 }
@@ -127,18 +145,19 @@ struct Inner {
     limits: VerifyLimits,
     params: Params,
     workers: usize,
-    sender: SyncSender<Job>,
+    sender: Sender<Job>,
     dummy: String,
     /// Lets tests see the workers exit once every handle is dropped.
     #[cfg(test)]
-    receiver_probe: std::sync::Weak<Mutex<Receiver<Job>>>,
+    receiver_probe: std::sync::Weak<()>,
 }
 
 /// argon2id hashing in a bounded pool of long-lived threads.
 ///
 /// Cloning is cheap (the clones share one pool); the threads exit once every clone is
-/// dropped. Each thread allocates its argon2 memory on its first job and keeps it, growing
-/// it only while verifying a stored hash with a larger memory cost.
+/// dropped. Each thread allocates its argon2 memory on its first job and keeps it while
+/// jobs keep coming (growing it only while verifying a stored hash with a larger memory
+/// cost), and frees it after [`HashingConfig::release_after`] without one.
 ///
 /// ```
 /// use auth_runtime::password::{HashingConfig, PasswordHasher};
@@ -229,17 +248,25 @@ impl PasswordHasher {
         getrandom::fill(&mut *dummy_password).map_err(rng_failure)?;
         let dummy = Worker::new(&params, limits)?.hash(&*dummy_password)?;
 
-        let (sender, receiver) = mpsc::sync_channel(capacity);
-        let receiver = Arc::new(Mutex::new(receiver));
+        let (sender, receiver) = flume::bounded(capacity);
+        let alive = Arc::new(());
         #[cfg(test)]
-        let receiver_probe = Arc::downgrade(&receiver);
+        let receiver_probe = Arc::downgrade(&alive);
         for n in 0..workers {
             let mut worker = Worker::new(&params, limits)?;
-            let receiver = Arc::clone(&receiver);
+            let receiver = receiver.clone();
+            let alive = Arc::clone(&alive);
+            let (release_after, background) = (config.release_after, config.background_priority);
             // On failure `sender` is dropped on return, which stops the threads already started.
             std::thread::Builder::new()
                 .name(format!("axum-users-hash-{n}"))
-                .spawn(move || worker.run(&receiver))
+                .spawn(move || {
+                    if background {
+                        lower_priority();
+                    }
+                    worker.run(&receiver, release_after);
+                    drop(alive);
+                })
                 .map_err(|e| HashError::Internal(format!("cannot start a hashing thread: {e}")))?;
         }
 
@@ -354,10 +381,30 @@ impl PasswordHasher {
         cost(&params) < cost(&self.inner.params)
     }
 
-    /// The `Weak` side of the job receiver, which dies when every worker has exited.
+    /// A `Weak` that dies when every worker has exited.
     #[cfg(test)]
-    fn receiver_probe(&self) -> std::sync::Weak<Mutex<Receiver<Job>>> {
+    fn receiver_probe(&self) -> std::sync::Weak<()> {
         self.inner.receiver_probe.clone()
+    }
+}
+
+/// Puts the calling (hashing) thread behind request handling: on Linux, `SCHED_IDLE`.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            set_thread_priority_and_policy, thread_native_id,
+        };
+        // Any thread that wakes up preempts a SCHED_IDLE one, so a cheap request never
+        // waits for a hash's time slice; hashing still gets every cycle nobody else wants.
+        if let Err(e) = set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Min,
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+        ) {
+            tracing::warn!(error = %e, "could not lower the priority of a hashing thread");
+        }
     }
 }
 
@@ -392,16 +439,24 @@ impl Worker {
         })
     }
 
-    fn run(&mut self, receiver: &Mutex<Receiver<Job>>) {
+    fn run(&mut self, receiver: &Receiver<Job>, release_after: Option<Duration>) {
         loop {
-            // The lock is held only while waiting; a poisoned lock still guards a sound
-            // receiver, so it is recovered rather than stopping the worker.
-            let job = receiver
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .recv();
-            // Every sender is gone: the pool was dropped.
-            let Ok(job) = job else { return };
+            let job = match release_after {
+                Some(idle) if !self.memory.is_empty() => match receiver.recv_timeout(idle) {
+                    Ok(job) => job,
+                    Err(RecvTimeoutError::Timeout) => {
+                        // Idle: give the memory back until the next job.
+                        self.memory = Vec::new();
+                        continue;
+                    }
+                    // Every sender is gone: the pool was dropped.
+                    Err(RecvTimeoutError::Disconnected) => return,
+                },
+                _ => match receiver.recv() {
+                    Ok(job) => job,
+                    Err(_) => return,
+                },
+            };
             if catch_unwind(AssertUnwindSafe(|| self.process(job))).is_err() {
                 // The reply was dropped with the job, so the caller gets `Internal`.
                 tracing::error!("a password hashing job panicked");
@@ -626,6 +681,7 @@ mod tests {
             parallelism: 1,
             workers,
             queue_per_worker: 64,
+            ..HashingConfig::default()
         }
     }
 
@@ -1081,6 +1137,7 @@ mod tests {
             parallelism: 1,
             workers: 1,
             queue_per_worker: 1,
+            ..HashingConfig::default()
         });
         let tasks: Vec<_> = (0..12)
             .map(|i| {
@@ -1172,6 +1229,32 @@ mod tests {
         assert!(!hasher.needs_rehash(&hasher.inner.dummy));
         hasher.verify_dummy("anything").await.expect("dummy verify");
         hasher.verify_dummy("").await.expect("dummy verify");
+    }
+
+    /// Runs one hash on a worker, waits `idle`, stops it; whether it still holds memory.
+    fn memory_kept_after(idle: Duration, release_after: Option<Duration>) -> bool {
+        let params = Params::new(1024, 1, 1, Some(OUTPUT_LEN)).expect("params");
+        let mut worker = Worker::new(&params, VerifyLimits::default()).expect("worker");
+        let (sender, receiver) = flume::bounded(1);
+        let (reply, answer) = oneshot::channel();
+        let password = Zeroizing::new(b"a password".to_vec());
+        sender.send(Job::Hash { password, reply }).expect("queued");
+        let thread = std::thread::spawn(move || {
+            worker.run(&receiver, release_after);
+            worker
+        });
+        assert!(answer.blocking_recv().expect("answer").is_ok());
+        std::thread::sleep(idle);
+        drop(sender);
+        !thread.join().expect("worker").memory.is_empty()
+    }
+
+    #[test]
+    fn an_idle_worker_gives_its_memory_back() {
+        let idle = Duration::from_millis(300);
+        assert!(!memory_kept_after(idle, Some(Duration::from_millis(20))));
+        assert!(memory_kept_after(idle, None));
+        assert!(memory_kept_after(idle, Some(Duration::from_secs(30))));
     }
 
     #[tokio::test]
