@@ -225,6 +225,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         limit: "0, 0".into(),
         pass: login.map(|l| l.status_5xx == l.status_503 && l.socket_errors == 0),
     });
+    let overload = find("axum-users", "login_overload");
+    targets.push(Target {
+        name: format!(
+            "login beyond the hashing queue ({} connections): 5xx other than 503, socket errors",
+            overload.map_or(0, |r| r.conns)
+        ),
+        value: overload.map_or("n/a".into(), |l| {
+            format!(
+                "{} (503: {}), {}",
+                l.status_5xx - l.status_503,
+                l.status_503,
+                l.socket_errors
+            )
+        }),
+        limit: "0, 0".into(),
+        pass: overload.map(|l| l.status_5xx == l.status_503 && l.socket_errors == 0),
+    });
     let base = find("axum-users", "mixed_base");
     let flood = find("axum-users", "mixed_me");
     let r = ratio(flood.map(|r| r.p99), base.map(|r| r.p99));
@@ -307,6 +324,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "dbtoken",
         "conns1000",
         "login",
+        "login_overload",
         "register",
         "mixed_base",
         "mixed_me",
