@@ -83,10 +83,22 @@ async fn login_inner<U: AuthUser>(
     if state.requires_verification && !user.is_verified() {
         return Err(Error::Code(ErrorCode::LoginUserNotVerified));
     }
-    let token = backend
+    let token = match backend
         .strategy()
         .write_token(&user.id().to_value(), &user.id().to_string())
-        .await?;
+        .await
+    {
+        Ok(token) => token,
+        // A database token row references its user: when a deletion committed since the
+        // password check, the insert fails on the foreign key. That is the login of a user
+        // who no longer exists, not a server error (security.md P10).
+        Err(err) => {
+            if users.get(user.id()).await?.is_none() {
+                return Err(Error::Code(ErrorCode::LoginBadCredentials));
+            }
+            return Err(err);
+        }
+    };
     let mut response = login_response(backend.transport(), &token)?;
     let ctx = request_context(&parts);
     users
