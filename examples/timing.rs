@@ -1,9 +1,13 @@
-//! Forgot-password timing: does the answer reveal whether an address is registered?
+//! Enumeration timing: do login, forgot-password and request-verify-token take the same time
+//! whether the email is registered or not, active or not, verified or not?
 //!
-//! Run: `cargo run --release --example forgot_timing` (SQLite in a temporary file, the
-//! default argon2 cost; `REQUESTS` sets the sample size, default 400). It serves the routers
-//! on loopback, registers one user, then alternates forgot-password requests for that
-//! address and for unknown ones and prints the median and p90 of each, and their ratio.
+//! Run: `cargo run --release --example timing` (SQLite in a temporary file, the default
+//! argon2 cost; `REQUESTS` sets the sample size per route and kind, default 200). It serves
+//! the routers on loopback, creates an active, a verified and an inactive user, then sends
+//! each route's requests for those addresses and for unknown ones in turn (so the machine's
+//! drift hits every kind alike) and prints, per route, the median and p90 of each kind and
+//! the spread of the medians: (slowest − fastest) / fastest. Logins use a wrong password, as
+//! an attacker probing addresses would.
 
 use std::time::{Duration, Instant};
 
@@ -20,31 +24,51 @@ pub struct User {
     pub is_verified: bool,
 }
 
+const KINDS: [&str; 4] = ["existing", "verified", "inactive", "unknown"];
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
 }
 
-async fn forgot(
+/// One request; its time, or an error when the answer is not the route's one answer for
+/// every kind (which would itself reveal the account).
+async fn timed(
     client: &reqwest::Client,
-    url: &str,
+    base: &str,
+    route: &str,
     email: &str,
-) -> Result<Duration, reqwest::Error> {
+) -> Result<Duration, Box<dyn std::error::Error>> {
+    let request = match route {
+        "login" => client
+            .post(format!("{base}/auth/jwt/login"))
+            .form(&[("username", email), ("password", "not-the-password")]),
+        "forgot-password" => client
+            .post(format!("{base}/auth/forgot-password"))
+            .json(&serde_json::json!({ "email": email })),
+        _ => client
+            .post(format!("{base}/auth/request-verify-token"))
+            .json(&serde_json::json!({ "email": email })),
+    };
     let started = Instant::now();
-    let response = client
-        .post(url)
-        .json(&serde_json::json!({ "email": email }))
-        .send()
-        .await?;
+    let response = request.send().await?;
+    let status = response.status();
+    let body = response.text().await?;
     let elapsed = started.elapsed();
-    assert_eq!(response.status(), reqwest::StatusCode::ACCEPTED);
+    let expected = match route {
+        "login" => (400, r#"{"detail":"LOGIN_BAD_CREDENTIALS"}"#),
+        _ => (202, "null"),
+    };
+    if (status.as_u16(), body.as_str()) != expected {
+        return Err(format!("{route} for {email}: {status} {body}").into());
+    }
     Ok(elapsed)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let requests: usize = std::env::var("REQUESTS").map_or(Ok(400), |v| v.parse())?;
-    let dir = std::env::temp_dir().join(format!("forgot-timing-{}", uuid::Uuid::new_v4().simple()));
+    let requests: usize = std::env::var("REQUESTS").map_or(Ok(200), |v| v.parse())?;
+    let dir = std::env::temp_dir().join(format!("timing-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}", dir.join("bench.db").display());
     let secret = axum_users::auth::random_token()?;
@@ -57,40 +81,79 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .secrets(&secret)
         .build()?;
     users.migrate().await?;
+    for (email, flags) in [
+        (
+            "existing@example.com",
+            r#""is_active": true, "is_verified": false"#,
+        ),
+        (
+            "verified@example.com",
+            r#""is_active": true, "is_verified": true"#,
+        ),
+        (
+            "inactive@example.com",
+            r#""is_active": false, "is_verified": false"#,
+        ),
+    ] {
+        let body = format!(r#"{{"email": "{email}", "password": "the-password", {flags}}}"#);
+        let create = UserCreate::from_json_bytes(body.as_bytes())?;
+        users.create(&create, true, None).await?;
+    }
     let app = Router::new()
-        .nest("/auth", users.register_router())
-        .nest("/auth", users.reset_password_router());
+        .nest("/auth/jwt", users.auth_router("jwt")?)
+        .nest("/auth", users.reset_password_router())
+        .nest("/auth", users.verify_router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let client = reqwest::Client::new();
-    client
-        .post(format!("{base}/auth/register"))
-        .json(&serde_json::json!({ "email": "known@example.com", "password": "a-password" }))
-        .send()
-        .await?;
-    let forgot_url = format!("{base}/auth/forgot-password");
-    for _ in 0..20 {
-        forgot(&client, &forgot_url, "known@example.com").await?;
-        forgot(&client, &forgot_url, "warmup@example.com").await?;
+    let email = |kind: &str, i: usize| match kind {
+        "unknown" => format!("nobody{i}@example.com"),
+        kind => format!("{kind}@example.com"),
+    };
+    println!("| route | kind | requests | p50 µs | p90 µs |\n|---|---|---:|---:|---:|");
+    let mut spreads = Vec::new();
+    for route in ["login", "forgot-password", "request-verify-token"] {
+        for i in 0..20 {
+            for kind in KINDS {
+                timed(&client, &base, route, &email(kind, i)).await?;
+            }
+        }
+        let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(requests); KINDS.len()];
+        for i in 0..requests {
+            // Rotate the order so that no kind always follows the same one.
+            for k in 0..KINDS.len() {
+                let slot = (k + i) % KINDS.len();
+                let email = email(KINDS[slot], i + 20);
+                times[slot].push(timed(&client, &base, route, &email).await?);
+            }
+        }
+        let mut medians = Vec::new();
+        for (kind, times) in KINDS.iter().zip(times.iter_mut()) {
+            times.sort();
+            let (p50, p90) = (percentile(times, 0.5), percentile(times, 0.9));
+            medians.push(p50.as_secs_f64());
+            println!(
+                "| {route} | {kind} | {} | {} | {} |",
+                times.len(),
+                p50.as_micros(),
+                p90.as_micros()
+            );
+        }
+        let (fast, slow) = medians
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(lo, hi), m| (lo.min(*m), hi.max(*m)));
+        spreads.push((route, (slow - fast) / fast));
     }
-    let (mut known, mut unknown) = (Vec::new(), Vec::new());
-    for i in 0..requests {
-        known.push(forgot(&client, &forgot_url, "known@example.com").await?);
-        unknown.push(forgot(&client, &forgot_url, &format!("nobody{i}@example.com")).await?);
+    println!();
+    for (route, spread) in spreads {
+        println!(
+            "{route}: spread of the medians {:.1} % (target < 10 %)",
+            spread * 100.0
+        );
     }
-    known.sort();
-    unknown.sort();
-    let (k50, u50) = (percentile(&known, 0.5), percentile(&unknown, 0.5));
-    println!(
-        "scenario=forgot-password requests={requests} known_p50_us={} known_p90_us={} unknown_p50_us={} unknown_p90_us={} p50_ratio={:.3}",
-        k50.as_micros(),
-        percentile(&known, 0.9).as_micros(),
-        u50.as_micros(),
-        percentile(&unknown, 0.9).as_micros(),
-        k50.as_secs_f64() / u50.as_secs_f64(),
-    );
+    let _ = users.wait_for_hooks(Duration::from_secs(5)).await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
