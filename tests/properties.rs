@@ -11,7 +11,11 @@ use unicode_normalization::UnicodeNormalization;
 fn address() -> impl Strategy<Value = String> {
     let local = "[a-zA-Z0-9+_-]{1,8}(\\.[a-zA-Z0-9+_-]{1,8}){0,2}|[a-zA-Zéüñ]{1,8}";
     let label = "[a-zA-Z0-9]([a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?|b[üéa]cher";
-    (local, prop::collection::vec(label, 1..=3), "(com|org|net|io|de)")
+    (
+        local,
+        prop::collection::vec(label, 1..=3),
+        "(com|org|net|io|de)",
+    )
         .prop_map(|(l, labels, tld)| format!("{l}@{}.{tld}", labels.join(".")))
 }
 
