@@ -98,10 +98,23 @@ impl PgDb {
         Some(Self { pool, admin, name })
     }
 
+    /// Ends every server process connected to this test database (as a crash or a
+    /// failover would); the number ended.
+    pub async fn terminate_backends(&self) -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&self.name)
+        .fetch_one(&self.admin)
+        .await
+        .expect("terminate backends")
+    }
+
     pub async fn close(self) {
         self.pool.close().await;
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS \"{}\"",
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
             self.name
         )))
         .execute(&self.admin)

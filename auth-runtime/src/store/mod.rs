@@ -47,12 +47,22 @@ impl StoreError {
     /// Whether the failure means the database is unreachable or saturated (answer 503)
     /// rather than broken (answer 500).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Self::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-            )
-        )
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // The server ended or refused the connection: SQLSTATE class 08 (connection
+            // exception), 57P01-57P03 (shut down, crashed, not accepting connections yet),
+            // 53300 (too many connections), 70100 (MariaDB: the connection was killed).
+            Self::Database(sqlx::Error::Database(e)) => e.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "70100")
+            }),
+            _ => false,
+        }
     }
 }
 
