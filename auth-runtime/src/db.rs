@@ -275,3 +275,27 @@ impl DbPool {
         dispatch!(Self, self, |p| fetch_value_on(p, sql, args, ty).await)
     }
 }
+
+/// `url` as it may be logged: a password in it is masked.
+///
+/// ```
+/// use auth_runtime::db::loggable_url;
+///
+/// assert_eq!(
+///     loggable_url("postgres://app:s3cret@db.internal:5432/users"),
+///     "postgres://app:***@db.internal:5432/users"
+/// );
+/// assert_eq!(loggable_url("sqlite://users.db"), "sqlite://users.db");
+/// ```
+pub fn loggable_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Only URLs that cannot carry a password refuse this.
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(an unparsable URL)".into(),
+    }
+}
