@@ -120,6 +120,23 @@ struct Target {
     pass: Option<bool>,
 }
 
+/// The target of a login run: no 5xx but the documented 503, no socket error.
+fn only_503s(name: String, run: Option<&Run>) -> Target {
+    Target {
+        name,
+        value: run.map_or("n/a".into(), |l| {
+            format!(
+                "{} (503: {}), {}",
+                l.status_5xx - l.status_503,
+                l.status_503,
+                l.socket_errors
+            )
+        }),
+        limit: "0, 0".into(),
+        pass: run.map(|l| l.status_5xx == l.status_503 && l.socket_errors == 0),
+    }
+}
+
 fn flag(pass: Option<bool>) -> &'static str {
     match pass {
         Some(true) => "met",
@@ -212,36 +229,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         limit: "≥ 0.90×".into(),
         pass: r.map(|r| r >= 0.9),
     });
-    targets.push(Target {
-        name: "login: 5xx other than 503, socket errors".into(),
-        value: login.map_or("n/a".into(), |l| {
-            format!(
-                "{} (503: {}), {}",
-                l.status_5xx - l.status_503,
-                l.status_503,
-                l.socket_errors
-            )
-        }),
-        limit: "0, 0".into(),
-        pass: login.map(|l| l.status_5xx == l.status_503 && l.socket_errors == 0),
-    });
+    targets.push(only_503s(
+        "login: 5xx other than 503, socket errors".into(),
+        login,
+    ));
     let overload = find("axum-users", "login_overload");
-    targets.push(Target {
-        name: format!(
+    targets.push(only_503s(
+        format!(
             "login beyond the hashing queue ({} connections): 5xx other than 503, socket errors",
             overload.map_or(0, |r| r.conns)
         ),
-        value: overload.map_or("n/a".into(), |l| {
-            format!(
-                "{} (503: {}), {}",
-                l.status_5xx - l.status_503,
-                l.status_503,
-                l.socket_errors
-            )
-        }),
-        limit: "0, 0".into(),
-        pass: overload.map(|l| l.status_5xx == l.status_503 && l.socket_errors == 0),
-    });
+        overload,
+    ));
     let base = find("axum-users", "mixed_base");
     let flood = find("axum-users", "mixed_me");
     let r = ratio(flood.map(|r| r.p99), base.map(|r| r.p99));
