@@ -268,6 +268,22 @@ async fn the_routers_document_merges_into_the_apps_own_with_one_call() {
 }
 
 #[tokio::test]
+async fn the_document_is_served_as_json() {
+    let db = common::SqliteDb::new().await;
+    let users = music_users(&db);
+    let doc = full_mounts(&users).build();
+    let app = axum_users::openapi::document_router("/openapi.json", &doc).expect("router");
+    let base = common::server::serve(app).await;
+    let response = reqwest::get(format!("{base}/openapi.json"))
+        .await
+        .expect("get");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let served: Value = response.json().await.expect("json");
+    assert_eq!(served, serde_json::to_value(&doc).expect("json"));
+    db.close().await;
+}
+
+#[tokio::test]
 async fn the_docs_ui_is_served_from_the_binary() {
     let app = axum::Router::new().merge(axum_users::openapi::docs_router("/docs", "/openapi.json"));
     let base = common::server::serve(app).await;

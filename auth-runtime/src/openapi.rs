@@ -744,6 +744,33 @@ impl<U: AuthUser> Users<U> {
     }
 }
 
+/// Serves `doc` as JSON at `path` (for example `/openapi.json`). The document is
+/// serialized once, here; each request gets the shared bytes.
+///
+/// # Errors
+/// The document cannot be serialized (a schema holding a non-string map key).
+///
+/// ```
+/// # use axum_users::prelude::*;
+/// # fn app<U: axum_users::AuthUser>(users: Users<U>) -> Result<axum::Router, serde_json::Error> {
+/// let doc = users.openapi().register("/auth").users("/users").build();
+/// let app = axum::Router::new()
+///     .merge(axum_users::openapi::document_router("/openapi.json", &doc)?);
+/// # Ok(app) }
+/// ```
+pub fn document_router<S>(path: &str, doc: &OpenApi) -> Result<axum::Router<S>, serde_json::Error>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let bytes = bytes::Bytes::from(serde_json::to_vec(doc)?);
+    Ok(axum::Router::new().route(
+        path,
+        axum::routing::get(move || async move {
+            ([(http::header::CONTENT_TYPE, "application/json")], bytes)
+        }),
+    ))
+}
+
 /// Swagger UI at `path` (for example `/docs`), showing the document the application serves
 /// at `openapi_url`. The UI's files are compiled into the binary (feature `docs-ui`): nothing
 /// is fetched from a CDN, and the online validator badge is off. Its "Authorize" button logs

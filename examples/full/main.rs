@@ -231,8 +231,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .users("/users")
         .protected_get("/authenticated-route", "authenticated_route")
         .build();
-    // Serialized once; each request clones the shared bytes.
-    let doc = axum::body::Bytes::from(serde_json::to_vec(&doc)?);
     let app = Router::new()
         .nest("/auth/jwt", users.auth_router("jwt")?)
         .nest("/auth/cookie", users.auth_router("cookie")?)
@@ -242,15 +240,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nest("/auth", users.verify_router())
         .nest("/users", users.users_router())
         .route("/authenticated-route", get(hello))
-        .route(
-            "/openapi.json",
-            axum::routing::get(move || async move {
-                (
-                    [(axum::http::header::CONTENT_TYPE, "application/json")],
-                    doc,
-                )
-            }),
-        )
+        .merge(axum_users::openapi::document_router("/openapi.json", &doc)?)
         .merge(axum_users::openapi::docs_router("/docs", "/openapi.json"))
         .fallback(axum_users::routes::not_found)
         .layer(axum::middleware::map_response(

@@ -158,23 +158,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .verify("/auth")
         .users("/users")
         .build();
-    // Serialized once; each request clones the shared bytes.
-    let doc = axum::body::Bytes::from(serde_json::to_vec(&doc)?);
     let app = Router::new()
         .nest("/auth/jwt", users.auth_router("jwt")?)
         .nest("/auth", users.register_router())
         .nest("/auth", users.reset_password_router())
         .nest("/auth", users.verify_router())
         .nest("/users", users.users_router())
-        .route(
-            "/openapi.json",
-            axum::routing::get(move || async move {
-                (
-                    [(axum::http::header::CONTENT_TYPE, "application/json")],
-                    doc,
-                )
-            }),
-        )
+        .merge(axum_users::openapi::document_router("/openapi.json", &doc)?)
         .merge(axum_users::openapi::docs_router("/docs", "/openapi.json"))
         .merge(pages::router().with_state(users.clone()))
         .fallback(axum_users::routes::not_found)
