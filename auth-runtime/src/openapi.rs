@@ -419,17 +419,7 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
                     .build(),
             );
         }
-        let email_body = object_with(&[(
-            "email",
-            string()
-                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                    utoipa::openapi::KnownFormat::Email,
-                )))
-                .min_length(Some(3))
-                .description(Some(crate::schema::EMAIL_DESCRIPTION))
-                .into(),
-            true,
-        )]);
+        let email_body = object_with(&[("email", crate::schema::email_property(), true)]);
         let body_of = |schema: Schema| {
             RequestBodyBuilder::new()
                 .required(Some(Required::True))

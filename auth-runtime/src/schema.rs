@@ -52,7 +52,7 @@ pub struct FieldDoc {
 }
 
 /// The description of every email property: what `format: email` cannot say.
-pub(crate) const EMAIL_DESCRIPTION: &str = "An email address as the email-validator package \
+const EMAIL_DESCRIPTION: &str = "An email address as the email-validator package \
     accepts it (at most 254 bytes, 64 before the @); special-use domains such as .test, .local, \
     .localhost, .invalid, .onion and .arpa are refused. Compared case-insensitively.";
 
@@ -96,6 +96,23 @@ fn field_schema(field: &FieldDoc, request: bool) -> Schema {
     } else {
         object.into()
     }
+}
+
+/// The schema of a required, non-null email property (the bodies of forgot-password and
+/// request-verify-token).
+pub(crate) fn email_property() -> Schema {
+    let email = FieldDoc {
+        name: "email",
+        kind: FieldKind::Email,
+        nullable: false,
+        required: true,
+        min_length: None,
+        max_length: None,
+        minimum: None,
+        maximum: None,
+        read_only: false,
+    };
+    field_schema(&email, true)
 }
 
 /// A request boolean: `true`/`false`, or one of Pydantic's lax spellings (`null` too when
