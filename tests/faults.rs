@@ -37,19 +37,8 @@ mod postgres {
         let body = json!({"email": "reader@example.com", "password": "a-password"});
         let registered = client.post(s.at("/auth/register")).json(&body).send().await;
         assert_eq!(registered.expect("register").status(), 201);
-        let token: Value = client
-            .post(s.at("/auth/jwt/login"))
-            .form(&[
-                ("username", "reader@example.com"),
-                ("password", "a-password"),
-            ])
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("token");
-        let bearer = format!("Bearer {}", token["access_token"].as_str().expect("token"));
+        let token = s.token("jwt", "reader@example.com", "a-password").await;
+        let bearer = format!("Bearer {token}");
 
         // Readers and writers for 3 s while every backend is ended every 100 ms.
         let until = Instant::now() + Duration::from_secs(3);

@@ -45,14 +45,7 @@ async fn bearer<U: axum_users::AuthUser>(
 }
 
 async fn body(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).expect("JSON body")
-    };
-    (status, value)
+    common::server::json_answer(response).await
 }
 
 async fn me<U: axum_users::AuthUser>(s: &Server<U>, token: &str) -> (StatusCode, Value) {

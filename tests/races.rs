@@ -28,14 +28,7 @@ fn fresh() -> reqwest::Client {
 }
 
 async fn answer(response: reqwest::Response) -> Answer {
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).expect("JSON body")
-    };
-    (status, value)
+    common::server::json_answer(response).await
 }
 
 async fn send(request: reqwest::RequestBuilder) -> Answer {

@@ -16,16 +16,7 @@ async fn post(s: &Server<HookedUser>, path: &str, body: Value) -> (StatusCode, V
         .send()
         .await
         .expect("request");
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    (
-        status,
-        if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).expect("json")
-        },
-    )
+    common::server::json_answer(response).await
 }
 
 async fn login(s: &Server<HookedUser>, email: &str, password: &str) -> StatusCode {

@@ -33,6 +33,32 @@ impl<U: axum_users::AuthUser> Server<U> {
     pub fn at(&self, path: &str) -> String {
         format!("{}{}", self.url, path)
     }
+
+    /// The access token of a successful login of `email` on backend `router` (`jwt`, `db`).
+    pub async fn token(&self, router: &str, email: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.at(&format!("/auth/{router}/login")))
+            .form(&[("username", email), ("password", password)])
+            .send()
+            .await
+            .expect("login request");
+        let (status, body) = json_answer(response).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+}
+
+/// The status and JSON body of an answer (`null` for an empty body).
+pub async fn json_answer(response: reqwest::Response) -> (reqwest::StatusCode, serde_json::Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let value = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).expect("JSON body")
+    };
+    (status, value)
 }
 
 /// Serves `app` on 127.0.0.1:0 and returns its base URL.
