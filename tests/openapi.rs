@@ -408,25 +408,19 @@ async fn the_csrf_layer_lets_only_same_origin_writes_through() {
     db.close().await;
 }
 
-#[test]
-fn a_malformed_trusted_origin_is_a_configuration_error() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+#[tokio::test]
+async fn a_malformed_trusted_origin_is_a_configuration_error() {
+    let db = common::SqliteDb::new().await;
+    let users = full_backends(axum_users::Users::<MusicUser>::builder(db.pool.clone()))
+        .hashing(cheap_hashing())
+        .secrets(SECRET)
+        .trusted_origins(["app.example.com/path"])
         .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let db = common::SqliteDb::new().await;
-        let users = full_backends(axum_users::Users::<MusicUser>::builder(db.pool.clone()))
-            .hashing(cheap_hashing())
-            .secrets(SECRET)
-            .trusted_origins(["app.example.com/path"])
-            .build()
-            .expect("users");
-        let error = users.csrf_layer().expect_err("refused");
-        assert!(
-            error.to_string().contains("app.example.com/path"),
-            "{error}"
-        );
-        db.close().await;
-    });
+        .expect("users");
+    let error = users.csrf_layer().expect_err("refused");
+    assert!(
+        error.to_string().contains("app.example.com/path"),
+        "{error}"
+    );
+    db.close().await;
 }
