@@ -225,6 +225,9 @@ async fn schemas_carry_constraints_nullability_and_read_only_timestamps() {
     assert_eq!(create["email"]["format"], "email");
     assert!(create.get("created_at").is_none());
     assert_eq!(create["description"]["maxLength"], 1000);
+    // Text fields refuse NUL (422), and the schema says so; responses carry no pattern.
+    assert_eq!(create["description"]["pattern"], "^[^\\u0000]*$");
+    assert!(read["description"].get("pattern").is_none());
     let update = &schemas["UserUpdate"]["properties"];
     assert_eq!(update["email"]["type"], json!(["string", "null"]));
     assert!(

@@ -61,6 +61,9 @@ const EMAIL_DESCRIPTION: &str = "An email address as the email-validator package
 const LAX_BOOL_STRINGS: &str = "^(0|1|[fFtTnNyY]|[nN][oO]|[oO][nN]|[oO][fF][fF]|[yY][eE][sS]|\
     [tT][rR][uU][eE]|[fF][aA][lL][sS][eE])$";
 
+/// A request text field: any string without the NUL character.
+const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
+
 fn field_schema(field: &FieldDoc, request: bool) -> Schema {
     if request && field.kind == FieldKind::Bool {
         return lax_bool(field.nullable);
@@ -82,6 +85,8 @@ fn field_schema(field: &FieldDoc, request: bool) -> Schema {
         SchemaType::Type(ty)
     };
     let email = field.kind == FieldKind::Email;
+    // Custom text fields refuse the NUL character (no database stores it in text).
+    let text_pattern = (request && field.kind == FieldKind::String).then_some(NO_NUL_PATTERN);
     let object = ObjectBuilder::new()
         .schema_type(schema_type)
         .format(format.map(SchemaFormat::KnownFormat))
@@ -90,6 +95,7 @@ fn field_schema(field: &FieldDoc, request: bool) -> Schema {
         .max_length(field.max_length)
         .minimum(field.minimum)
         .maximum(field.maximum)
+        .pattern(text_pattern)
         .description(email.then_some(EMAIL_DESCRIPTION));
     if field.read_only {
         object.read_only(true).into()
