@@ -7,6 +7,7 @@
 //! fails the test; elsewhere the test says it skipped.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod server;
 pub mod users;
 
@@ -26,6 +27,24 @@ fn unavailable(what: &str, why: &str) {
 
 fn unique_name() -> String {
     format!("axum_users_t_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// `url` with its database path replaced by `/name` (the query string kept).
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let query = tail.find('?').map_or("", |i| &tail[i..]);
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// `url` with its `host:port` replaced by the proxy's address.
+fn through(url: &str, host_port: &str, proxy: &proxy::Proxy) -> String {
+    assert!(
+        url.contains(host_port),
+        "the test database URL must name its host and port"
+    );
+    url.replacen(host_port, &proxy.addr.to_string(), 1)
 }
 
 /// A fresh SQLite database in a temporary file, with the options axum-users recommends.
@@ -60,6 +79,7 @@ pub struct PgDb {
     pub pool: sqlx::PgPool,
     admin: sqlx::PgPool,
     name: String,
+    url: String,
 }
 
 #[cfg(feature = "postgres")]
@@ -95,7 +115,22 @@ impl PgDb {
             .connect_with(base.database(&name))
             .await
             .expect("connect to test database");
-        Some(Self { pool, admin, name })
+        Some(Self {
+            pool,
+            admin,
+            name,
+            url,
+        })
+    }
+
+    /// The URL of this test database.
+    pub fn url(&self) -> String {
+        with_database(&self.url, &self.name)
+    }
+
+    /// The URL of this test database reached through `proxy` (host and port replaced).
+    pub fn url_through(&self, proxy: &proxy::Proxy) -> String {
+        through(&self.url(), &proxy::host_port(&self.url, 5432), proxy)
     }
 
     /// Ends every server process connected to this test database (as a crash or a
@@ -127,6 +162,7 @@ pub struct MySqlDb {
     pub pool: sqlx::MySqlPool,
     admin: sqlx::MySqlPool,
     name: String,
+    url: String,
 }
 
 #[cfg(feature = "mysql")]
@@ -162,7 +198,22 @@ impl MySqlDb {
             .connect_with(base.database(&name))
             .await
             .expect("connect to test database");
-        Some(Self { pool, admin, name })
+        Some(Self {
+            pool,
+            admin,
+            name,
+            url,
+        })
+    }
+
+    /// The URL of this test database.
+    pub fn url(&self) -> String {
+        with_database(&self.url, &self.name)
+    }
+
+    /// The URL of this test database reached through `proxy` (host and port replaced).
+    pub fn url_through(&self, proxy: &proxy::Proxy) -> String {
+        through(&self.url(), &proxy::host_port(&self.url, 3306), proxy)
     }
 
     pub async fn close(self) {
