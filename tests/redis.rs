@@ -150,3 +150,76 @@ async fn an_unreachable_redis_is_a_503_not_a_crash() {
     assert_eq!(body, json!({"detail": "Service Unavailable"}));
     db.close().await;
 }
+
+/// Redis goes away under a running server (a TCP forwarder between them is closed), then
+/// comes back: login, authentication and logout answer a JSON 503 meanwhile, nothing panics,
+/// and the server reconnects on its own; tokens issued before the outage still work after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_going_away_is_a_503_and_the_server_reconnects_by_itself() {
+    let Some(url) = redis_url() else { return };
+    let proxy = common::proxy::Proxy::start(common::proxy::host_port(&url, 6379)).await;
+    let (base, http, db) = server(&format!("redis://{}", proxy.addr)).await;
+    let registered = http
+        .post(format!("{base}/auth/register"))
+        .json(&json!({"email": "r@example.com", "password": "a-password"}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let login = || {
+        http.post(format!("{base}/auth/redis/login"))
+            .form(&[("username", "r@example.com"), ("password", "a-password")])
+            .send()
+    };
+    let body: Value = login().await.expect("login").json().await.expect("json");
+    let token = body["access_token"].as_str().expect("token").to_owned();
+    let me = || {
+        http.get(format!("{base}/users/me"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(me().await.expect("me").status(), StatusCode::OK);
+
+    proxy.stop();
+    let logout = http
+        .post(format!("{base}/auth/redis/logout"))
+        .bearer_auth(&token)
+        .send();
+    for (name, response) in [
+        ("login", login().await),
+        ("me", me().await),
+        ("logout", logout.await),
+    ] {
+        let response = response.expect("an answer");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{name}");
+        assert!(response.headers().get("retry-after").is_some(), "{name}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body, json!({"detail": "Service Unavailable"}), "{name}");
+    }
+
+    proxy.resume().await;
+    let back = std::time::Instant::now();
+    loop {
+        let status = me().await.expect("me").status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            back.elapsed() < std::time::Duration::from_secs(15),
+            "not back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!("back after {:?}", back.elapsed());
+    assert_eq!(login().await.expect("login").status(), StatusCode::OK);
+    let logout = http
+        .post(format!("{base}/auth/redis/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me().await.expect("me").status(), StatusCode::UNAUTHORIZED);
+    db.close().await;
+}
