@@ -10,6 +10,9 @@
 //! `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM` (hashing cost; the FastAPI Users peer uses
 //! 65536 / 3 / 4).
 //!
+//! `REDIS_URL` (optional, e.g. `redis://127.0.0.1:6379`) adds a fourth backend, Redis tokens
+//! over bearer at `/auth/redis`, for running several instances behind a load balancer.
+//!
 //! The API documents: `/openapi.json`, and Swagger UI at `/docs` ("Authorize" logs in with an
 //! email and password through the bearer backend).
 //!
@@ -181,8 +184,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hooks = MailHooks::new(outbox);
 
     let pool = DbPool::connect(&url).await?;
+    let redis = env("REDIS_URL")
+        .map(|url| redis::Client::open(url.as_str()))
+        .transpose()?;
     let jwt = JwtStrategy::hs256(&secret, 3600)?;
-    let users = Users::<User>::builder(pool)
+    let mut builder = Users::<User>::builder(pool)
         .backend(AuthBackend::new(
             "jwt",
             Transport::bearer("auth/jwt/login"),
@@ -200,7 +206,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "db",
             Transport::bearer("auth/db/login"),
             Strategy::Database(DatabaseTokens::new(Some(3600))),
-        ))
+        ));
+    if let Some(client) = &redis {
+        builder = builder.backend(AuthBackend::new(
+            "redis",
+            Transport::bearer("auth/redis/login"),
+            Strategy::Redis(RedisTokens::new(client.clone(), Some(3600))),
+        ));
+    }
+    let users = builder
         .hashing(hashing)
         .secrets(&secret)
         .hooks(hooks)
@@ -216,7 +230,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     bootstrap_admin(&users).await?;
 
-    let doc = users
+    let mut doc = users
         .openapi()
         .info(
             "FastAPI Users full example on axum-users",
@@ -229,9 +243,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .reset_password("/auth")
         .verify("/auth")
         .users("/users")
-        .protected_get("/authenticated-route", "authenticated_route")
-        .build();
-    let app = Router::new()
+        .protected_get("/authenticated-route", "authenticated_route");
+    let mut app = Router::new();
+    if redis.is_some() {
+        doc = doc.auth("/auth/redis", "redis");
+        app = app.nest("/auth/redis", users.auth_router("redis")?);
+    }
+    let doc = doc.build();
+    let app = app
         .nest("/auth/jwt", users.auth_router("jwt")?)
         .nest("/auth/cookie", users.auth_router("cookie")?)
         .nest("/auth/db", users.auth_router("db")?)
