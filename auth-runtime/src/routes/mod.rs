@@ -58,20 +58,40 @@ pub(crate) async fn finish(response: Response) -> Response {
     response
 }
 
-/// The layers of every axum-users router: panics become a JSON 500, then [`finish`].
+/// The most request header bytes (names and values, all headers together) an axum-users
+/// route reads: a request with more is answered 431 JSON before any route runs. hyper's own
+/// limit is a read buffer of about 400 KB, which lets a single 100 KB header through.
+pub const HEADER_LIMIT: usize = 32 * 1024;
+
+/// Refuses requests whose headers add up to more than [`HEADER_LIMIT`] bytes.
+async fn limit_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let size: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > HEADER_LIMIT {
+        return status_response(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    }
+    next.run(request).await
+}
+
+/// The layers of every axum-users router: oversized headers are refused (431), panics become
+/// a JSON 500, then [`finish`].
 pub(crate) trait RouterExt {
     fn with_common_layers(self) -> Self;
 }
 
 impl<S: Clone + Send + Sync + 'static> RouterExt for axum::Router<S> {
     fn with_common_layers(self) -> Self {
-        self.layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send + 'static>| {
-                tracing::error!("a request handler panicked");
-                status_response(StatusCode::INTERNAL_SERVER_ERROR)
-            },
-        ))
-        .layer(axum::middleware::map_response(finish))
+        self.layer(axum::middleware::from_fn(limit_headers))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                |_: Box<dyn std::any::Any + Send + 'static>| {
+                    tracing::error!("a request handler panicked");
+                    status_response(StatusCode::INTERNAL_SERVER_ERROR)
+                },
+            ))
+            .layer(axum::middleware::map_response(finish))
     }
 }
 
