@@ -354,6 +354,12 @@ impl PasswordHasher {
         self.verify(password, &self.inner.dummy).await.map(|_| ())
     }
 
+    /// The start-up dummy hash (a hash of random bytes at the current settings), standing in
+    /// for a stored hash where an address has none.
+    pub(crate) fn dummy_hash(&self) -> &str {
+        &self.inner.dummy
+    }
+
     /// Whether a stored hash should be replaced by one at the current settings (§11):
     /// bcrypt, argon2i or argon2d, a version other than 19, or memory × iterations below
     /// the configured memory × iterations. A stronger hash is kept (FastAPI Users'

@@ -17,25 +17,40 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 const FINGERPRINT_CONTEXT: &[u8] = b"axum-users:reset-fgpt:v1";
 
+/// The subject of the tokens minted, and dropped, for addresses that get no mail.
+const DECOY_SUB: &str = "00000000-0000-0000-0000-000000000000";
+
 impl<U: AuthUser> Users<U> {
     /// The HMAC that ties a reset token to the current password hash and email key.
     fn fingerprint_mac(&self, user: &U) -> Result<HmacSha256, Error> {
+        self.fingerprint_of(user.hashed_password(), user.email())
+    }
+
+    fn fingerprint_of(&self, hashed_password: &str, email: &str) -> Result<HmacSha256, Error> {
         let mut mac = HmacSha256::new_from_slice(&self.inner.reset_secret)
             .map_err(|e| Error::Internal(format!("reset secret refused: {e}")))?;
-        let key = email_key(user.email()).unwrap_or_default();
+        let key = email_key(email).unwrap_or_default();
         mac.update(FINGERPRINT_CONTEXT);
         mac.update(&[0]);
-        mac.update(user.hashed_password().as_bytes());
+        mac.update(hashed_password.as_bytes());
         mac.update(&[0]);
         mac.update(key.as_bytes());
         Ok(mac)
     }
 
-    /// A reset-password token for `user` (what `on_after_forgot_password` receives).
-    pub fn reset_token(&self, user: &U) -> Result<String, Error> {
-        let fingerprint = self.fingerprint_mac(user)?.finalize().into_bytes();
+    /// The reset token of user `sub` with that hash and email.
+    fn reset_token_of(
+        &self,
+        sub: String,
+        hashed_password: &str,
+        email: &str,
+    ) -> Result<String, Error> {
+        let fingerprint = self
+            .fingerprint_of(hashed_password, email)?
+            .finalize()
+            .into_bytes();
         let mut claims = Map::new();
-        claims.insert("sub".into(), Json::String(user.id().to_string()));
+        claims.insert("sub".into(), Json::String(sub));
         claims.insert(
             "password_fgpt".into(),
             Json::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(fingerprint)),
@@ -46,11 +61,20 @@ impl<U: AuthUser> Users<U> {
             .map_err(|e| Error::Internal(e.to_string()))
     }
 
+    /// A reset-password token for `user` (what `on_after_forgot_password` receives).
+    pub fn reset_token(&self, user: &U) -> Result<String, Error> {
+        self.reset_token_of(user.id().to_string(), user.hashed_password(), user.email())
+    }
+
     /// A verification token for `user` (what `on_after_request_verify` receives).
     pub fn verify_token(&self, user: &U) -> Result<String, Error> {
+        self.verify_token_of(user.id().to_string(), user.email())
+    }
+
+    fn verify_token_of(&self, sub: String, email: &str) -> Result<String, Error> {
         let mut claims = Map::new();
-        claims.insert("sub".into(), Json::String(user.id().to_string()));
-        claims.insert("email".into(), Json::String(user.email().to_owned()));
+        claims.insert("sub".into(), Json::String(sub));
+        claims.insert("email".into(), Json::String(email.to_owned()));
         self.inner
             .verify_tokens
             .issue(claims)
@@ -58,14 +82,23 @@ impl<U: AuthUser> Users<U> {
     }
 
     /// Hands a token hook to a spawned task: the answer never waits for it, and its errors
-    /// are only logged.
-    fn spawn_token_hook<F, Fut>(&self, user: U, token: String, ctx: Option<RequestContext>, hook: F)
-    where
+    /// are logged. With no user (an address that gets no mail), the task does nothing: it is
+    /// spawned all the same, so that every address costs the request the same work.
+    fn spawn_token_hook<F, Fut>(
+        &self,
+        user: Option<U>,
+        token: String,
+        ctx: Option<RequestContext>,
+        hook: F,
+    ) where
         F: FnOnce(Users<U>, U, String, Option<RequestContext>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<(), crate::hooks::HookError>> + Send + 'static,
     {
         let users = self.clone();
         self.inner.tasks.spawn(async move {
+            let Some(user) = user else {
+                return;
+            };
             if let Err(err) = hook(users, user, token, ctx).await {
                 tracing::warn!(error = %err, "a token hook failed");
             }
@@ -74,18 +107,24 @@ impl<U: AuthUser> Users<U> {
 
     /// `POST /forgot-password` (§6.2): for an existing active user, mint a reset token and
     /// hand `on_after_forgot_password` to a spawned task; nothing else for other addresses.
+    ///
+    /// Other addresses cost the same work (a token minted for no one and an empty task), so
+    /// the time of the answer does not tell them apart.
     pub async fn forgot_password(
         &self,
         email: &str,
         ctx: Option<RequestContext>,
     ) -> Result<(), Error> {
-        let Some(user) = self.inner.store.get_by_email(email).await? else {
-            return Ok(());
+        let user = self
+            .inner
+            .store
+            .get_by_email(email)
+            .await?
+            .filter(|user| user.is_active());
+        let token = match &user {
+            Some(user) => self.reset_token(user)?,
+            None => self.reset_token_of(DECOY_SUB.into(), self.hasher().dummy_hash(), email)?,
         };
-        if !user.is_active() {
-            return Ok(());
-        }
-        let token = self.reset_token(&user)?;
         self.spawn_token_hook(user, token, ctx, |users, user, token, ctx| async move {
             users
                 .hooks()
@@ -159,13 +198,17 @@ impl<U: AuthUser> Users<U> {
         email: &str,
         ctx: Option<RequestContext>,
     ) -> Result<(), Error> {
-        let Some(user) = self.inner.store.get_by_email(email).await? else {
-            return Ok(());
+        let user = self
+            .inner
+            .store
+            .get_by_email(email)
+            .await?
+            .filter(|user| user.is_active() && !user.is_verified());
+        // As in forgot-password: other addresses cost the same work.
+        let token = match &user {
+            Some(user) => self.verify_token(user)?,
+            None => self.verify_token_of(DECOY_SUB.into(), email)?,
         };
-        if !user.is_active() || user.is_verified() {
-            return Ok(());
-        }
-        let token = self.verify_token(&user)?;
         self.spawn_token_hook(user, token, ctx, |users, user, token, ctx| async move {
             users
                 .hooks()
