@@ -1693,24 +1693,6 @@ async fn ops_wrong_methods<P: Into<DbPool>>(pool: P) {
     s.assert_alive().await;
 }
 
-/// Where `examples/full` is built (next to this test's binary), building it when missing.
-fn full_example() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().expect("deps dir").join("../examples");
-    let binary = dir.join(format!("full{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--example", "full"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build --example full");
-        assert!(status.success(), "cargo build --example full failed");
-    }
-    assert!(binary.exists(), "no {}", binary.display());
-    binary
-}
-
 /// SEC-OPS-03 (compat): `examples/full` started with the secret `SECRET`, `change-me` or one
 /// of 20 bytes starts, warns on stderr without printing the secret; without `ADMIN_EMAIL` /
 /// `ADMIN_PASSWORD` it has no user at all, and `admin`/`admin` logins are 400
@@ -1718,7 +1700,7 @@ fn full_example() -> std::path::PathBuf {
 /// store, so it runs once, on SQLite, as a plain test.
 #[tokio::test]
 async fn sec_ops_03_weak_secret_warns_and_no_default_admin() {
-    let binary = full_example();
+    let binary = common::process::example_binary("full");
     let client = reqwest::Client::new();
     for secret in ["SECRET", "change-me", "k3y-20-bytes-xyzzy!!"] {
         let dir =
