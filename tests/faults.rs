@@ -439,6 +439,144 @@ mod outage {
         let _ = s.token("db", "after@example.com", "a-password").await;
     }
 
+    /// Readers and writers run while the database goes away for longer than the acquire
+    /// timeout and comes back: every
+    /// answer is a 200, a 201 or a JSON 503; every confirmed registration is stored, every
+    /// refused one is absent or whole; the readers get 200s again on their own.
+    async fn outage_under_load(pool: DbPool, proxy: Proxy) {
+        let s = server(pool).await;
+        let http = reqwest::Client::new();
+        let answer = http
+            .post(s.at("/auth/register"))
+            .json(&json!({"email": "reader@example.com", "password": "a-password"}))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(answer.status(), StatusCode::CREATED);
+        let token = s.token("jwt", "reader@example.com", "a-password").await;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut workers = Vec::new();
+        for w in 0..6 {
+            let (http, me, register, token, stop) = (
+                http.clone(),
+                s.at("/users/me"),
+                s.at("/auth/register"),
+                token.clone(),
+                stop.clone(),
+            );
+            workers.push(tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut i = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    i += 1;
+                    let (request, email) = if w % 2 == 0 {
+                        (http.get(&me).bearer_auth(&token), None)
+                    } else {
+                        let email = format!("w{w}-{i}@example.com");
+                        let body = json!({"email": email, "password": "a-password"});
+                        (http.post(&register).json(&body), Some(email))
+                    };
+                    let response = request
+                        .timeout(Duration::from_secs(30))
+                        .send()
+                        .await
+                        .expect("an answer");
+                    let status = response.status();
+                    let body: Value = response.json().await.unwrap_or(Value::Null);
+                    seen.push((status, body, email));
+                }
+                seen
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Longer than the acquire timeout: a shorter outage is ridden out by waiting requests.
+        proxy.stop();
+        tokio::time::sleep(ACQUIRE + Duration::from_millis(1500)).await;
+        proxy.resume().await;
+        // Run on until the readers see 200s again.
+        let back = Instant::now();
+        loop {
+            let status = http
+                .get(s.at("/users/me"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("me")
+                .status();
+            if status == StatusCode::OK {
+                break;
+            }
+            assert!(back.elapsed() < Duration::from_secs(10), "not back");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut outcomes = Vec::new();
+        for worker in workers {
+            outcomes.extend(worker.await.expect("worker"));
+        }
+        let unavailable = outcomes
+            .iter()
+            .filter(|(status, _, _)| *status == StatusCode::SERVICE_UNAVAILABLE)
+            .count();
+        assert!(unavailable > 0, "the outage was not seen");
+        for (status, body, email) in &outcomes {
+            match *status {
+                StatusCode::OK | StatusCode::CREATED => {}
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    assert_eq!(body, &json!({"detail": "Service Unavailable"}))
+                }
+                other => panic!("{other} {body} during the outage"),
+            }
+            let Some(email) = email else { continue };
+            let stored = s.users.get_by_email(email).await.expect("lookup");
+            if *status == StatusCode::CREATED {
+                assert!(stored.is_some(), "{email} was confirmed but is missing");
+            } else if let Some(user) = stored {
+                assert!(user.hashed_password.starts_with("$argon2id$"), "{email}");
+            }
+        }
+        let ok = outcomes.len() - unavailable;
+        println!(
+            "{} requests under load: {ok} answered, {unavailable} got 503",
+            outcomes.len()
+        );
+    }
+
+    #[cfg(feature = "postgres")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres_stopped_under_load_gives_503s_then_recovers() {
+        let Some(db) = crate::common::PgDb::new().await else {
+            return;
+        };
+        let proxy = Proxy::start(crate::common::proxy::host_port(&db.url(), 5432)).await;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(ACQUIRE)
+            .connect(&db.url_through(&proxy))
+            .await
+            .expect("connect through the proxy");
+        outage_under_load(DbPool::Postgres(pool), proxy).await;
+        db.close().await;
+    }
+
+    #[cfg(feature = "mysql")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn mariadb_stopped_under_load_gives_503s_then_recovers() {
+        let Some(db) = crate::common::MySqlDb::new().await else {
+            return;
+        };
+        let proxy = Proxy::start(crate::common::proxy::host_port(&db.url(), 3306)).await;
+        let pool = sqlx::mysql::MySqlPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(ACQUIRE)
+            .connect(&db.url_through(&proxy))
+            .await
+            .expect("connect through the proxy");
+        outage_under_load(DbPool::MySql(pool), proxy).await;
+        db.close().await;
+    }
+
     #[cfg(feature = "postgres")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn sec_ops_02_every_route_answers_503_while_postgres_is_down() {
