@@ -258,7 +258,46 @@ where
     }
 }
 
+/// Runs one query with `args` bound, returning the first row read as `columns` (type,
+/// nullable).
+#[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+async fn fetch_row_on<DB>(
+    pool: &sqlx::Pool<DB>,
+    sql: &str,
+    args: Vec<Value>,
+    columns: &[(SqlType, bool)],
+) -> Result<Option<Vec<Value>>, sqlx::Error>
+where
+    DB: Backend,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+    for arg in args {
+        query = DB::bind_value(query, arg);
+    }
+    let Some(row) = query.fetch_optional(pool).await? else {
+        return Ok(None);
+    };
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, (ty, nullable))| DB::read_value(&row, i, *ty, *nullable))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
 impl DbPool {
+    /// Runs one query with `args` bound; the first row, its columns read as `columns`.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub(crate) async fn fetch_row(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+        columns: &[(SqlType, bool)],
+    ) -> Result<Option<Vec<Value>>, sqlx::Error> {
+        dispatch!(Self, self, |p| fetch_row_on(p, sql, args, columns).await)
+    }
+
     /// Runs one statement (SQL built by axum-users, never from request input) with `args`
     /// bound; the number of rows it changed.
     pub(crate) async fn execute(&self, sql: &str, args: Vec<Value>) -> Result<u64, sqlx::Error> {

@@ -34,6 +34,17 @@ pub enum ErrorCode {
     UpdateUserFieldAlreadyExists(String),
     /// `UPDATE_USER_BAD_CURRENT_PASSWORD`
     UpdateUserBadCurrentPassword,
+    /// `OAUTH_NOT_AVAILABLE_EMAIL`: the provider gave no usable address.
+    OauthNotAvailableEmail,
+    /// `OAUTH_USER_ALREADY_EXISTS`: the address or the provider account belongs to another
+    /// user.
+    OauthUserAlreadyExists,
+    /// `OAUTH_INVALID_STATE`: the state does not belong to this browser or was used.
+    OauthInvalidState,
+    /// `ACCESS_TOKEN_DECODE_ERROR`: an OAuth state that does not decode.
+    AccessTokenDecodeError,
+    /// `ACCESS_TOKEN_ALREADY_EXPIRED`: an expired OAuth state.
+    AccessTokenAlreadyExpired,
 }
 
 impl ErrorCode {
@@ -54,6 +65,11 @@ impl ErrorCode {
                 format!("UPDATE_USER_{}_ALREADY_EXISTS", f.to_uppercase())
             }
             Self::UpdateUserBadCurrentPassword => "UPDATE_USER_BAD_CURRENT_PASSWORD".into(),
+            Self::OauthNotAvailableEmail => "OAUTH_NOT_AVAILABLE_EMAIL".into(),
+            Self::OauthUserAlreadyExists => "OAUTH_USER_ALREADY_EXISTS".into(),
+            Self::OauthInvalidState => "OAUTH_INVALID_STATE".into(),
+            Self::AccessTokenDecodeError => "ACCESS_TOKEN_DECODE_ERROR".into(),
+            Self::AccessTokenAlreadyExpired => "ACCESS_TOKEN_ALREADY_EXPIRED".into(),
         }
     }
 }
@@ -121,6 +137,13 @@ pub enum Error {
     /// 415 `Unsupported Media Type`.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 400 with a free-form `detail` (an OAuth provider's `error` value, or `Bad Request`);
+    /// the cause, if any, is logged.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 502 `Bad Gateway`: an upstream service (an OAuth provider) failed; the cause is logged.
+    #[error("bad gateway: {0}")]
+    BadGateway(String),
     /// A hook refused the operation with its own status and detail.
     #[error("hook error: {0}")]
     Hook(#[from] HookError),
@@ -176,6 +199,13 @@ impl IntoResponse for Error {
             Self::RequestTimeout => status_response(StatusCode::REQUEST_TIMEOUT),
             Self::PayloadTooLarge => status_response(StatusCode::PAYLOAD_TOO_LARGE),
             Self::UnsupportedMediaType => status_response(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            Self::BadRequest(detail_text) => {
+                detail(StatusCode::BAD_REQUEST, Json::String(detail_text))
+            }
+            Self::BadGateway(cause) => {
+                tracing::error!(error = %cause, "an upstream service failed");
+                status_response(StatusCode::BAD_GATEWAY)
+            }
             Self::Hook(err) => detail(err.status, err.detail),
             Self::Hash(HashError::Busy) => status_response(StatusCode::SERVICE_UNAVAILABLE),
             Self::Hash(err) => {

@@ -16,6 +16,8 @@ pub mod extract;
 pub mod hooks;
 pub mod mail;
 mod manager;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 pub mod openapi;
 pub mod password;
 mod recovery;

@@ -44,14 +44,25 @@ impl<U: AuthUser> Users<U> {
         privileged: bool,
         ctx: Option<&RequestContext>,
     ) -> Result<U, Error> {
+        self.check_password(
+            payload.password(),
+            PasswordSubject::Create(payload),
+            PasswordContext::Register,
+        )
+        .await?;
+        self.create_unchecked(payload, privileged, ctx).await
+    }
+
+    /// [`Users::create`] without the password policy: for accounts whose password is a
+    /// server-made random secret nobody types (social login).
+    pub(crate) async fn create_unchecked(
+        &self,
+        payload: &U::Create,
+        privileged: bool,
+        ctx: Option<&RequestContext>,
+    ) -> Result<U, Error> {
         let span = tracing::info_span!("users.create", user_id = tracing::field::Empty);
         async {
-            self.check_password(
-                payload.password(),
-                PasswordSubject::Create(payload),
-                PasswordContext::Register,
-            )
-            .await?;
             if self
                 .inner
                 .store

@@ -73,6 +73,8 @@ pub(crate) struct Inner<U: AuthUser> {
     pub(crate) read_timeout: Duration,
     pub(crate) trusted_origins: Vec<String>,
     pub(crate) tasks: tokio_util::task::TaskTracker,
+    #[cfg(feature = "oauth")]
+    pub(crate) oauth: crate::oauth::OAuthState,
 }
 
 /// The configured axum-users value: hand it to the routers and keep it in your axum state
@@ -146,6 +148,8 @@ pub struct UsersBuilder<U: AuthUser> {
     body_limit: usize,
     read_timeout: Duration,
     trusted_origins: Vec<String>,
+    #[cfg(feature = "oauth")]
+    oauth_token_key: Option<[u8; 32]>,
 }
 
 impl<U: AuthUser> fmt::Debug for UsersBuilder<U> {
@@ -230,6 +234,16 @@ impl<U: AuthUser> UsersBuilder<U> {
         self
     }
 
+    /// Keeps the access and refresh tokens of linked provider accounts (social login),
+    /// encrypted with XChaCha20-Poly1305 under `key` (32 random bytes; keep it as secret as
+    /// the signing secrets). Without a key they are not stored: linking and signing in work
+    /// all the same, but the application cannot call the provider's API for the user later.
+    #[cfg(feature = "oauth")]
+    pub fn oauth_token_key(mut self, key: [u8; 32]) -> Self {
+        self.oauth_token_key = Some(key);
+        self
+    }
+
     /// Checks the configuration and starts the hashing pool.
     pub fn build(self) -> Result<Users<U>, ConfigError> {
         if self.backends.is_empty() {
@@ -290,6 +304,8 @@ impl<U: AuthUser> UsersBuilder<U> {
             self.verify_lifetime,
         )?;
         let hasher = PasswordHasher::new(self.hashing)?;
+        #[cfg(feature = "oauth")]
+        let pool_for_oauth = self.pool.clone();
         Ok(Users {
             inner: Arc::new(Inner {
                 store: AnyStore::new(self.pool.clone()),
@@ -305,6 +321,12 @@ impl<U: AuthUser> UsersBuilder<U> {
                 read_timeout: self.read_timeout,
                 trusted_origins: self.trusted_origins,
                 tasks: tokio_util::task::TaskTracker::new(),
+                #[cfg(feature = "oauth")]
+                oauth: crate::oauth::OAuthState::new(
+                    &pool_for_oauth,
+                    U::TABLE,
+                    self.oauth_token_key,
+                ),
             }),
         })
     }
@@ -363,6 +385,8 @@ impl<U: AuthUser> Users<U> {
             body_limit: 64 * 1024,
             read_timeout: Duration::from_secs(30),
             trusted_origins: Vec::new(),
+            #[cfg(feature = "oauth")]
+            oauth_token_key: None,
         }
     }
 
@@ -370,6 +394,8 @@ impl<U: AuthUser> Users<U> {
     /// (idempotent).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.inner.store.migrate().await?;
+        #[cfg(feature = "oauth")]
+        self.inner.oauth.tables.migrate().await?;
         for backend in &self.inner.backends {
             if let Strategy::Database(d) = backend.strategy() {
                 d.migrate().await?;

@@ -7,6 +7,7 @@
 //! fails the test; elsewhere the test says it skipped.
 #![allow(dead_code)]
 
+pub mod oidc;
 pub mod process;
 pub mod proxy;
 pub mod server;

@@ -208,12 +208,25 @@ impl KeyPair {
         token: &str,
         validation: &Validation,
     ) -> Option<T> {
+        self.verify_checked(token, validation).ok()
+    }
+
+    /// As [`KeyPair::verify`], telling an expired token (signature and claims otherwise
+    /// valid) from any other refusal.
+    fn verify_checked<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> Result<T, TokenRefusal> {
         if !header_acceptable(token) {
-            return None;
+            return Err(TokenRefusal::Invalid);
         }
         jsonwebtoken::decode::<T>(token, &self.decoding, validation)
-            .ok()
             .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenRefusal::Expired,
+                _ => TokenRefusal::Invalid,
+            })
     }
 }
 
@@ -464,6 +477,20 @@ impl PurposeTokens {
     pub fn read(&self, token: &str) -> Option<Map<String, Value>> {
         self.keys.verify(token, &self.validation)
     }
+
+    /// As [`PurposeTokens::read`], telling an expired token from any other refusal.
+    pub fn read_checked(&self, token: &str) -> Result<Map<String, Value>, TokenRefusal> {
+        self.keys.verify_checked(token, &self.validation)
+    }
+}
+
+/// Why a single-purpose token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// Well signed and well formed, but past its `exp`.
+    Expired,
+    /// Anything else: malformed, wrong signature, wrong audience, missing claims.
+    Invalid,
 }
 
 #[cfg(test)]

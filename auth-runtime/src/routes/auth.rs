@@ -24,7 +24,7 @@ struct AuthState<U: AuthUser> {
 }
 
 /// The response of a successful login through `transport`.
-fn login_response(transport: &Transport, token: &str) -> Result<Response, Error> {
+pub(crate) fn login_response(transport: &Transport, token: &str) -> Result<Response, Error> {
     match transport {
         Transport::Bearer { .. } => Ok(super::json(
             StatusCode::OK,

@@ -2,6 +2,8 @@
 //! share: body limits, content types, JSON error bodies and response headers.
 
 mod auth;
+#[cfg(feature = "oauth")]
+pub(crate) use auth::login_response;
 mod recovery;
 mod register;
 mod users;
