@@ -696,3 +696,103 @@ on_every_database! {
     sec_oauth_03_foreign_states => foreign_states;
     sec_oauth_04_redirect_uri_from_configuration => redirect_uri_from_configuration;
 }
+
+/// `examples/full` with `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET` documents
+/// and serves `/auth/oidc` and `/auth/associate/oidc`, and signs a user in through the
+/// provider (verified, as the example trusts the provider's verification).
+#[tokio::test]
+async fn the_full_example_signs_in_through_an_openid_provider() {
+    let port = common::process::free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let client = Client::new(
+        "full-example",
+        "full-example-secret",
+        &format!("{public}/auth/oidc/callback"),
+    );
+    let Some(provider) = OidcProvider::start(&[client], &accounts()).await else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("oauth-full-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let env = [
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", dir.join("app.db").display()),
+        ),
+        ("JWT_SECRET", SECRET.to_owned()),
+        ("OIDC_ISSUER", provider.issuer.clone()),
+        ("OIDC_CLIENT_ID", "full-example".to_owned()),
+        ("OIDC_CLIENT_SECRET", "full-example-secret".to_owned()),
+        ("OAUTH_TOKEN_KEY", "ab".repeat(32)),
+        ("ARGON2_MEMORY_KIB", "1024".to_owned()),
+        ("ARGON2_ITERATIONS", "1".to_owned()),
+        ("ARGON2_PARALLELISM", "1".to_owned()),
+    ];
+    let app = common::process::App::start_on(port, "full", &env, "/openapi.json").await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let doc: Value = http
+        .get(app.at("/openapi.json"))
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    for (path, id) in [
+        (
+            "/auth/oidc/authorize",
+            "oauth_oidc_jwt_authorize_auth_oidc_authorize_get",
+        ),
+        (
+            "/auth/oidc/callback",
+            "oauth_oidc_jwt_callback_auth_oidc_callback_get",
+        ),
+        (
+            "/auth/associate/oidc/authorize",
+            "oauth_associate_oidc_authorize_auth_associate_oidc_authorize_get",
+        ),
+        (
+            "/auth/associate/oidc/callback",
+            "oauth_associate_oidc_callback_auth_associate_oidc_callback_get",
+        ),
+    ] {
+        assert_eq!(doc["paths"][path]["get"]["operationId"], id, "{path}");
+    }
+    let authorize = read(
+        http.get(app.at("/auth/oidc/authorize"))
+            .send()
+            .await
+            .expect("authorize"),
+    )
+    .await;
+    assert_eq!(authorize.status, StatusCode::OK);
+    let csrf = cookie_value(&authorize.set_cookies, "fastapiusersoauthcsrf").expect("csrf");
+    let url = authorize.body["authorization_url"].as_str().expect("url");
+    let redirect = sign_in(url, "alice@example.com", "provider-password").await;
+    assert!(redirect.starts_with(&public), "{redirect}");
+    let signed_in = read(
+        http.get(&redirect)
+            .header("cookie", format!("fastapiusersoauthcsrf={csrf}"))
+            .send()
+            .await
+            .expect("callback"),
+    )
+    .await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    let token = signed_in.body["access_token"].as_str().expect("token");
+    let me = read(
+        http.get(app.at("/users/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("me"),
+    )
+    .await;
+    assert_eq!(me.body["email"], "alice@example.com");
+    assert_eq!(me.body["is_verified"], true);
+    drop(app);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -37,6 +37,8 @@ pub struct OpenApiMounts<'a, U: AuthUser> {
     verify: Option<String>,
     users_router: Option<String>,
     protected: Vec<(String, String)>,
+    /// OAuth routers: prefix, provider name, login backend (`None`: associate).
+    oauth: Vec<(String, String, Option<String>)>,
 }
 
 /// FastAPI's operationId: route name and path with every non-word character replaced by
@@ -258,6 +260,32 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
     /// `name`, which FastAPI would use in the operationId); documented with 200 and 401.
     pub fn protected_get(mut self, path: impl Into<String>, name: impl Into<String>) -> Self {
         self.protected.push((path.into(), name.into()));
+        self
+    }
+
+    /// The OAuth login router of `provider` (its name) answering through `backend` is
+    /// mounted at `prefix` (e.g. `/auth/google`).
+    #[cfg(feature = "oauth")]
+    pub fn oauth(
+        mut self,
+        prefix: impl Into<String>,
+        provider: impl Into<String>,
+        backend: impl Into<String>,
+    ) -> Self {
+        self.oauth
+            .push((prefix.into(), provider.into(), Some(backend.into())));
+        self
+    }
+
+    /// The OAuth associate router of `provider` is mounted at `prefix` (e.g.
+    /// `/auth/associate/google`).
+    #[cfg(feature = "oauth")]
+    pub fn oauth_associate(
+        mut self,
+        prefix: impl Into<String>,
+        provider: impl Into<String>,
+    ) -> Self {
+        self.oauth.push((prefix.into(), provider.into(), None));
         self
     }
 
@@ -612,6 +640,97 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
             );
         }
 
+        for (prefix, provider, backend) in &self.oauth {
+            let authorize = format!("{prefix}/authorize");
+            let callback = format!("{prefix}/callback");
+            let (name, summary) = match backend {
+                Some(backend) => (format!("oauth:{provider}.{backend}"), "Oauth"),
+                None => (format!("oauth-associate:{provider}"), "Oauth Associate"),
+            };
+            let bad_gateway = || {
+                error(
+                    "The provider failed or could not be reached.",
+                    &["Bad Gateway"],
+                )
+            };
+            let authorize_op = op(&format!("{name}.authorize"), &authorize, "get")
+                .summary(Some(format!("{summary}:{provider}.Authorize")))
+                .response(
+                    "200",
+                    ok(
+                        "Successful Response; sets the CSRF cookie of the flow",
+                        Some(schema_ref("OAuth2AuthorizeResponse")),
+                    ),
+                )
+                .response("502", bad_gateway());
+            let query = |param: &str, description: &str| {
+                ParameterBuilder::new()
+                    .name(param)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some(description))
+                    .schema(Some(string()))
+                    .build()
+            };
+            let codes: &[&str] = &[
+                "OAUTH_NOT_AVAILABLE_EMAIL",
+                "OAUTH_USER_ALREADY_EXISTS",
+                "OAUTH_INVALID_STATE",
+                "ACCESS_TOKEN_DECODE_ERROR",
+                "ACCESS_TOKEN_ALREADY_EXPIRED",
+                "LOGIN_BAD_CREDENTIALS",
+                "LOGIN_USER_NOT_VERIFIED",
+                "Bad Request",
+            ];
+            let callback_op = op(&format!("{name}.callback"), &callback, "get")
+                .summary(Some(format!("{summary}:{provider}.Callback")))
+                .parameter(query("code", "The authorization code from the provider."))
+                .parameter(query("state", "The state this flow's /authorize issued."))
+                .parameter(query("error", "The provider's refusal, instead of a code."))
+                .response("400", error("Bad Request", codes))
+                .response("502", bad_gateway());
+            let (authorize_op, callback_op) = match backend {
+                Some(backend) => {
+                    let is_cookie = self
+                        .users
+                        .backends()
+                        .iter()
+                        .find(|b| b.name() == backend)
+                        .is_some_and(|b| b.transport().is_cookie());
+                    let success = if is_cookie {
+                        ("204", ok("Signed in: the auth cookie is set", None))
+                    } else {
+                        (
+                            "200",
+                            ok("Successful Response", Some(schema_ref("BearerResponse"))),
+                        )
+                    };
+                    (authorize_op, callback_op.response(success.0, success.1))
+                }
+                None => {
+                    let unauthorized =
+                        || error("Missing token or inactive user.", &["Unauthorized"]);
+                    let forbidden = || {
+                        error(
+                            "The router requires a verified user, or a cross-site request.",
+                            &["Forbidden"],
+                        )
+                    };
+                    (
+                        secured(authorize_op)
+                            .response("401", unauthorized())
+                            .response("403", forbidden()),
+                        secured(callback_op)
+                            .response("200", ok("Successful Response", Some(schema_ref(&read))))
+                            .response("401", unauthorized())
+                            .response("403", forbidden()),
+                    )
+                }
+            };
+            add(authorize, HttpMethod::Get, authorize_op.build());
+            add(callback, HttpMethod::Get, callback_op.build());
+        }
+
         let cookie_auth = self
             .users
             .backends()
@@ -658,6 +777,10 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
                     ("access_token", string().into(), true),
                     ("token_type", string().into(), true),
                 ]),
+            )
+            .schema(
+                "OAuth2AuthorizeResponse",
+                object_with(&[("authorization_url", string().into(), true)]),
             )
             .schema(
                 "ErrorModel",
@@ -730,6 +853,7 @@ impl<U: AuthUser> Users<U> {
             verify: None,
             users_router: None,
             protected: Vec::new(),
+            oauth: Vec::new(),
         }
     }
 }

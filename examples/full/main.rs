@@ -10,6 +10,13 @@
 //! `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM` (hashing cost; the FastAPI Users peer uses
 //! 65536 / 3 / 4).
 //!
+//! Social login (optional): with `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET` set,
+//! an OpenID Connect provider found by discovery signs users in at `/auth/oidc` (through the
+//! bearer backend) and links accounts at `/auth/associate/oidc`. Register
+//! `<PUBLIC_URL>/auth/oidc/callback` and `<PUBLIC_URL>/auth/associate/oidc/callback` with the
+//! provider (`PUBLIC_URL` defaults to `http://127.0.0.1:<PORT>`). `OAUTH_TOKEN_KEY` (64 hex
+//! digits) keeps the provider's tokens, encrypted; without it they are not stored.
+//!
 //! `REDIS_URL` (optional, e.g. `redis://127.0.0.1:6379`) adds a fourth backend, Redis tokens
 //! over bearer at `/auth/redis`, for running several instances behind a load balancer.
 //!
@@ -56,6 +63,38 @@ fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String>
             .parse()
             .map_err(|_| format!("{name} must be a number, got {v:?}")),
         None => Ok(default),
+    }
+}
+
+/// The key of `OAUTH_TOKEN_KEY` (64 hex digits), if set.
+fn oauth_token_key() -> Result<Option<[u8; 32]>, String> {
+    let Some(hex) = env("OAUTH_TOKEN_KEY") else {
+        return Ok(None);
+    };
+    let bad = || "OAUTH_TOKEN_KEY must be 64 hex digits (32 random bytes)".to_owned();
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(Some(key))
+}
+
+/// The OpenID provider of `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET`, if all
+/// are set.
+fn oidc_provider() -> Result<Option<axum_users::oauth::OAuthProvider>, Box<dyn std::error::Error>> {
+    match (
+        env("OIDC_ISSUER"),
+        env("OIDC_CLIENT_ID"),
+        env("OIDC_CLIENT_SECRET"),
+    ) {
+        (Some(issuer), Some(id), Some(secret)) => Ok(Some(axum_users::oauth::OAuthProvider::oidc(
+            "oidc", &issuer, id, secret,
+        )?)),
+        (None, None, None) => Ok(None),
+        _ => Err("set all of OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or none".into()),
     }
 }
 
@@ -214,6 +253,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Strategy::Redis(RedisTokens::new(client.clone(), Some(3600))),
         ));
     }
+    if let Some(key) = oauth_token_key()? {
+        builder = builder.oauth_token_key(key);
+    }
     let users = builder
         .hashing(hashing)
         .secrets(&secret)
@@ -248,6 +290,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if redis.is_some() {
         doc = doc.auth("/auth/redis", "redis");
         app = app.nest("/auth/redis", users.auth_router("redis")?);
+    }
+    if let Some(provider) = oidc_provider()? {
+        use axum_users::oauth::OAuthOptions;
+        let public = env("PUBLIC_URL").unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+        let public = public.trim_end_matches('/');
+        // As the FastAPI Users example: link by address (only addresses the provider
+        // verified) and trust the provider's verification.
+        let login = OAuthOptions::new(&format!("{public}/auth/oidc/callback"), &secret)?
+            .associate_by_email(true)
+            .is_verified_by_default(true);
+        let associate =
+            OAuthOptions::new(&format!("{public}/auth/associate/oidc/callback"), &secret)?;
+        app = app
+            .nest("/auth/oidc", users.oauth_router(&provider, "jwt", login)?)
+            .nest(
+                "/auth/associate/oidc",
+                users.oauth_associate_router(&provider, associate)?,
+            );
+        doc = doc
+            .oauth("/auth/oidc", "oidc", "jwt")
+            .oauth_associate("/auth/associate/oidc", "oidc");
     }
     let doc = doc.build();
     let app = app

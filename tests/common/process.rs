@@ -46,7 +46,12 @@ impl App {
     /// Starts example `name` with `env` (plus `PORT`) and waits until `probe` (a path)
     /// answers.
     pub async fn start(name: &str, env: &[(&str, String)], probe: &str) -> Self {
-        let port = free_port();
+        Self::start_on(free_port(), name, env, probe).await
+    }
+
+    /// [`App::start`] on a port chosen beforehand (for URLs that must be known before the
+    /// app runs, such as an OAuth callback registered with a provider).
+    pub async fn start_on(port: u16, name: &str, env: &[(&str, String)], probe: &str) -> Self {
         let log = std::env::temp_dir().join(format!(
             "axum-users-{name}-{port}-{}.log",
             uuid::Uuid::new_v4().simple()
