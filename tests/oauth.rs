@@ -308,6 +308,37 @@ async fn new_and_returning_users<P: Into<DbPool>>(pool: P) {
     .await;
     assert_eq!(me_cookie.body["id"], me.body["id"]);
     assert_eq!(app.users.store().count().await.expect("count"), 1);
+    // One link, its provider token kept (sealed at rest, readable through the API).
+    let alice = app
+        .users
+        .get_by_email("alice@example.com")
+        .await
+        .expect("get")
+        .expect("alice");
+    let links = app.users.oauth_accounts(&alice.id).await.expect("links");
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        (
+            &*links[0].oauth_name,
+            &*links[0].account_id,
+            &*links[0].account_email
+        ),
+        ("oidc", "sub-alice", "alice@example.com")
+    );
+    let access = links[0].access_token.as_deref().expect("kept");
+    assert!(!access.is_empty() && !access.starts_with("v1."));
+    assert!(links[0].expires_at.is_some());
+    // Deleting the user deletes the link.
+    axum_users::UserStore::delete(app.users.store(), &alice.id)
+        .await
+        .expect("delete");
+    assert!(
+        app.users
+            .oauth_accounts(&alice.id)
+            .await
+            .expect("links")
+            .is_empty()
+    );
 }
 
 /// An address that has an account: refused unless linking by address is on and the provider

@@ -258,32 +258,40 @@ where
     }
 }
 
-/// Runs one query with `args` bound, returning the first row read as `columns` (type,
-/// nullable).
+/// Runs one query with `args` bound, returning at most `limit` rows read as `columns`
+/// (type, nullable).
 #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
-async fn fetch_row_on<DB>(
+async fn fetch_rows_on<DB>(
     pool: &sqlx::Pool<DB>,
     sql: &str,
     args: Vec<Value>,
     columns: &[(SqlType, bool)],
-) -> Result<Option<Vec<Value>>, sqlx::Error>
+    limit: usize,
+) -> Result<Vec<Vec<Value>>, sqlx::Error>
 where
     DB: Backend,
     for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
 {
+    use futures_util::TryStreamExt as _;
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
     for arg in args {
         query = DB::bind_value(query, arg);
     }
-    let Some(row) = query.fetch_optional(pool).await? else {
-        return Ok(None);
-    };
-    columns
-        .iter()
-        .enumerate()
-        .map(|(i, (ty, nullable))| DB::read_value(&row, i, *ty, *nullable))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
+    let mut rows = query.fetch(pool);
+    let mut out = Vec::new();
+    while out.len() < limit {
+        let Some(row) = rows.try_next().await? else {
+            break;
+        };
+        out.push(
+            columns
+                .iter()
+                .enumerate()
+                .map(|(i, (ty, nullable))| DB::read_value(&row, i, *ty, *nullable))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    Ok(out)
 }
 
 impl DbPool {
@@ -295,7 +303,22 @@ impl DbPool {
         args: Vec<Value>,
         columns: &[(SqlType, bool)],
     ) -> Result<Option<Vec<Value>>, sqlx::Error> {
-        dispatch!(Self, self, |p| fetch_row_on(p, sql, args, columns).await)
+        let rows = dispatch!(Self, self, |p| fetch_rows_on(p, sql, args, columns, 1)
+            .await)?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Runs one query with `args` bound; at most `limit` rows, read as `columns`.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub(crate) async fn fetch_rows(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+        columns: &[(SqlType, bool)],
+        limit: usize,
+    ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        dispatch!(Self, self, |p| fetch_rows_on(p, sql, args, columns, limit)
+            .await)
     }
 
     /// Runs one statement (SQL built by axum-users, never from request input) with `args`

@@ -50,7 +50,64 @@ pub use provider::{OAuthProvider, ProviderConfigError};
 pub use routes::OAuthOptions;
 
 use crate::db::DbPool;
-use crate::user::TableSpec;
+use crate::error::Error;
+use crate::user::{AuthUser, TableSpec};
+use crate::users::Users;
+use crate::value::SqlField as _;
+
+/// A provider account linked to a user.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthAccount {
+    /// The provider's name (`google`, `github`, …).
+    pub oauth_name: String,
+    /// The provider's id of the account.
+    pub account_id: String,
+    /// The account's address at the provider, when it was last used.
+    pub account_email: String,
+    /// The provider's access token, when tokens are kept ([`UsersBuilder::oauth_token_key`]).
+    ///
+    /// [`UsersBuilder::oauth_token_key`]: crate::UsersBuilder::oauth_token_key
+    pub access_token: Option<String>,
+    /// When the access token expires (UNIX seconds), if the provider said.
+    pub expires_at: Option<i64>,
+    /// The provider's refresh token, when tokens are kept and the provider gave one.
+    pub refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for OAuthAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthAccount")
+            .field("oauth_name", &self.oauth_name)
+            .field("account_id", &self.account_id)
+            .field("account_email", &self.account_email)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U: AuthUser> Users<U> {
+    /// The provider accounts linked to the user `id`, by provider name, with their tokens
+    /// decrypted (when kept), for calling a provider's API on the user's behalf.
+    pub async fn oauth_accounts(&self, id: &U::Id) -> Result<Vec<OAuthAccount>, Error> {
+        let oauth = &self.inner.oauth;
+        let rows = oauth.tables.accounts_of(id.to_value()).await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(oauth_name, account_id, account_email, access, expires_at, refresh)| {
+                    OAuthAccount {
+                        oauth_name,
+                        account_id,
+                        account_email,
+                        access_token: oauth.sealer.open(&access),
+                        expires_at,
+                        refresh_token: refresh.and_then(|token| oauth.sealer.open(&token)),
+                    }
+                },
+            )
+            .collect())
+    }
+}
 
 /// The OAuth part of a `Users` value: its tables and the provider-token sealer.
 #[derive(Debug, Clone)]
@@ -115,7 +172,6 @@ impl Sealer {
 
     /// The plain provider token of a stored value (`None` when it was not stored, or was
     /// sealed under another key).
-    #[cfg_attr(not(test), allow(dead_code))]
     fn open(&self, stored: &str) -> Option<String> {
         let sealer = self.0.as_ref()?;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD

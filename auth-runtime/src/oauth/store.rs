@@ -42,6 +42,7 @@ pub(crate) struct OAuthTables {
     account_select: String,
     account_insert: String,
     account_update: String,
+    accounts_of: String,
 }
 
 fn db(e: sqlx::Error) -> StoreError {
@@ -155,6 +156,19 @@ impl OAuthTables {
                 p(6),
                 p(7),
                 p(8)
+            ),
+            accounts_of: format!(
+                "SELECT {}, {}, {}, {}, {}, {} FROM {acc} WHERE {} = {} ORDER BY {}, {}",
+                q("oauth_name"),
+                q("account_id"),
+                q("account_email"),
+                q("access_token"),
+                q("expires_at"),
+                q("refresh_token"),
+                q("user_id"),
+                p(1),
+                q("oauth_name"),
+                q("account_id")
             ),
             account_update: format!(
                 "UPDATE {acc} SET {} = {}, {} = {}, {} = COALESCE({}, {}), {} = {} WHERE {} = {}",
@@ -288,6 +302,58 @@ impl OAuthTables {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(LinkError::Taken),
             Err(e) => Err(LinkError::Store(db(e))),
         }
+    }
+
+    /// The links of `user_id` (at most 1000): name, account id, address, stored access
+    /// token, expiry, stored refresh token.
+    #[allow(clippy::type_complexity)]
+    pub(crate) async fn accounts_of(
+        &self,
+        user_id: Value,
+    ) -> Result<Vec<(String, String, String, String, Option<i64>, Option<String>)>, StoreError>
+    {
+        let columns = [
+            (SqlType::Varchar(100), false),
+            (SqlType::Varchar(320), false),
+            (SqlType::Varchar(320), false),
+            (SqlType::Text, false),
+            (SqlType::I64, true),
+            (SqlType::Text, true),
+        ];
+        let rows = self
+            .pool
+            .fetch_rows(&self.accounts_of, vec![user_id], &columns, 1000)
+            .await
+            .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match <[Value; 6]>::try_from(row) {
+                Ok(
+                    [
+                        Value::Text(name),
+                        Value::Text(account),
+                        Value::Text(email),
+                        Value::Text(access),
+                        expires,
+                        refresh,
+                    ],
+                ) => Some((
+                    name,
+                    account,
+                    email,
+                    access,
+                    match expires {
+                        Value::I64(at) => Some(at),
+                        _ => None,
+                    },
+                    match refresh {
+                        Value::Text(token) => Some(token),
+                        _ => None,
+                    },
+                )),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Stores the fresh tokens of a link; a missing refresh token keeps the stored one.
