@@ -447,13 +447,50 @@ fn expires_at(expires_in: Option<std::time::Duration>) -> Option<i64> {
         .checked_add(seconds)
 }
 
-/// A failed code exchange: the provider's refusal is the client's fault (400); anything else
-/// is the provider's (502).
+/// The OAuth error codes (RFC 6749 §5.2) that mean the request, not the provider, is at
+/// fault: an expired, reused or foreign code, a wrong verifier.
+const CLIENT_ERRORS: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "access_denied",
+    // GitHub's answer to an expired or reused code (sent with status 200).
+    "bad_verification_code",
+    "incorrect_client_credentials",
+    "redirect_uri_mismatch",
+];
+
+/// A failed code exchange: a refusal of the request is the client's fault (400); anything
+/// else (`server_error`, an unreachable or garbled provider) is the provider's (502).
 fn token_error<T: oauth2::ErrorResponse + 'static>(
     error: RequestTokenError<HttpError, T>,
 ) -> ProviderError {
+    let refused = |code: Option<&str>| code.is_some_and(|code| CLIENT_ERRORS.contains(&code));
     match error {
-        RequestTokenError::ServerResponse(response) => ProviderError::Refused(response.to_string()),
+        RequestTokenError::ServerResponse(response) => {
+            let body = serde_json::to_value(&response).unwrap_or_default();
+            if refused(body.get("error").and_then(|e| e.as_str())) {
+                ProviderError::Refused(response.to_string())
+            } else {
+                ProviderError::Unavailable(format!("the token endpoint failed: {response}"))
+            }
+        }
+        // Some providers (GitHub) send their refusal with status 200, which does not parse
+        // as a token.
+        RequestTokenError::Parse(parse, body) => {
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            match body.get("error").and_then(|e| e.as_str()) {
+                code @ Some(_) if refused(code) => {
+                    ProviderError::Refused(code.unwrap_or_default().to_owned())
+                }
+                _ => ProviderError::Unavailable(format!(
+                    "the token endpoint answered nonsense: {parse}"
+                )),
+            }
+        }
         other => ProviderError::Unavailable(other.to_string()),
     }
 }
