@@ -93,3 +93,33 @@ on("signout-form", async () => {
   if (response.status !== 204 && response.status !== 401) return show(await problem(response), false);
   window.location.assign("/signin");
 });
+
+// Social login: /auth/oidc/authorize sets the flow's cookie and names the provider's page.
+const oidc = document.getElementById("oidc-signin");
+if (oidc) {
+  oidc.addEventListener("click", async () => {
+    try {
+      const response = await fetch("/auth/oidc/authorize", { credentials: "same-origin" });
+      if (response.status !== 200) return show(await problem(response), false);
+      const { authorization_url: url } = await response.json();
+      window.location.assign(url);
+    } catch (error) {
+      show(`Network error: ${error}`, false);
+    }
+  });
+}
+
+// Back from the provider: hand code and state to the callback route, which sets the cookie.
+if (document.getElementById("oauth-callback")) {
+  (async () => {
+    try {
+      const response = await fetch(`/auth/oidc/callback${window.location.search}`, {
+        credentials: "same-origin",
+      });
+      if (response.status !== 204) return show(await problem(response), false);
+      window.location.assign("/profile");
+    } catch (error) {
+      show(`Network error: ${error}`, false);
+    }
+  })();
+}

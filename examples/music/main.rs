@@ -10,6 +10,13 @@
 //! (default `admin`) and `ADMIN_PASSWORD` (an admin made at start-up if missing),
 //! `TRUSTED_ORIGINS` (comma-separated origins allowed to write cross-site). The hooks log
 //! tokens for local development only: a real site mails them.
+//!
+//! Social login (optional): with `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET` set,
+//! the sign-in page offers "Sign in with OpenID" (login router at `/auth/oidc`, answering with
+//! the `MusicText` cookie). The provider sends the browser back to the page
+//! `<PUBLIC_URL>/oauth/callback` (register it with the provider; `PUBLIC_URL` defaults to
+//! `http://127.0.0.1:<PORT>`), whose script completes the sign-in, as a FastAPI Users front
+//! end does. New users get a username made from their address.
 
 mod pages;
 
@@ -107,6 +114,46 @@ async fn bootstrap_admin(users: &Users<User>) -> Result<(), Box<dyn std::error::
     }
 }
 
+/// The OpenID sign-in router, when `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET`
+/// are set.
+fn oidc_router(
+    users: &Users<User>,
+    secret: &str,
+    port: u16,
+) -> Result<Option<Router>, Box<dyn std::error::Error>> {
+    use axum_users::oauth::{OAuthOptions, OAuthProvider};
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(issuer), Some(id), Some(client_secret)) = (
+        var("OIDC_ISSUER"),
+        var("OIDC_CLIENT_ID"),
+        var("OIDC_CLIENT_SECRET"),
+    ) else {
+        return Ok(None);
+    };
+    let provider = OAuthProvider::oidc("oidc", &issuer, id, client_secret)?;
+    let public = var("PUBLIC_URL").unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+    let options = OAuthOptions::new(
+        &format!("{}/oauth/callback", public.trim_end_matches('/')),
+        secret,
+    )?
+    .new_user_fields(|who| {
+        // A username from the address, made unique with a few random characters.
+        let local: String = who
+            .email
+            .split('@')
+            .next()
+            .unwrap_or("fan")
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .take(40)
+            .collect();
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let username = format!("{local}-{}", &suffix[..6]);
+        serde_json::Map::from_iter([("username".to_owned(), serde_json::json!(username))])
+    });
+    Ok(Some(users.oauth_router(&provider, "jwt", options)?))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -149,16 +196,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     users.migrate().await?;
     bootstrap_admin(&users).await?;
 
-    let doc = users
+    let oidc = oidc_router(&users, &secret, port)?;
+    let mut doc = users
         .openapi()
         .info("Music lyrics", env!("CARGO_PKG_VERSION"))
         .auth("/auth/jwt", "jwt")
         .register("/auth")
         .reset_password("/auth")
         .verify("/auth")
-        .users("/users")
-        .build();
-    let app = Router::new()
+        .users("/users");
+    let mut app = Router::new();
+    if let Some(router) = oidc.clone() {
+        doc = doc.oauth("/auth/oidc", "oidc", "jwt");
+        app = app.nest("/auth/oidc", router);
+    }
+    let doc = doc.build();
+    let app = app
         .nest("/auth/jwt", users.auth_router("jwt")?)
         .nest("/auth", users.register_router())
         .nest("/auth", users.reset_password_router())
@@ -166,7 +219,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nest("/users", users.users_router())
         .merge(axum_users::openapi::document_router("/openapi.json", &doc)?)
         .merge(axum_users::openapi::docs_router("/docs", "/openapi.json"))
-        .merge(pages::router().with_state(users.clone()))
+        .merge(pages::router(oidc.is_some()).with_state(users.clone()))
         .fallback(axum_users::routes::not_found)
         .layer(users.csrf_layer()?)
         .layer(axum::middleware::map_response(

@@ -25,12 +25,14 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
 
 const SCRIPT: &str = include_str!("app.js");
 
-/// The pages, to merge into the app (state: the `Users`).
-pub fn router() -> Router<Users<User>> {
+/// The pages, to merge into the app (state: the `Users`); `oidc`: the sign-in page offers
+/// "Sign in with OpenID", and `/oauth/callback` completes it.
+pub fn router(oidc: bool) -> Router<Users<User>> {
     Router::new()
         .route("/", get(home))
         .route("/signup", get(signup))
-        .route("/signin", get(signin))
+        .route("/signin", get(move || signin(oidc)))
+        .route("/oauth/callback", get(oauth_callback))
         .route("/profile", get(profile))
         .route(
             "/app.js",
@@ -109,14 +111,26 @@ async fn signup() -> Response {
     )
 }
 
-async fn signin() -> Response {
-    page(
-        "Sign in",
-        r#"<form id="signin-form">
+async fn signin(oidc: bool) -> Response {
+    let form = r#"<form id="signin-form">
 <label for="email">Email</label><input id="email" name="username" type="email" required autocomplete="email">
 <label for="password">Password</label><input id="password" name="password" type="password" required autocomplete="current-password">
 <button type="submit">Sign in</button>
-</form>"#,
+</form>"#;
+    let social = if oidc {
+        r#"<p><button type="button" id="oidc-signin">Sign in with OpenID</button></p>"#
+    } else {
+        ""
+    };
+    page("Sign in", &format!("{form}\n{social}"))
+}
+
+/// Where the OpenID provider sends the browser back: the script hands `code` and `state` to
+/// `/auth/oidc/callback`, which sets the cookie.
+async fn oauth_callback() -> Response {
+    page(
+        "Signing in",
+        r#"<p id="oauth-callback">Completing the sign-in…</p>"#,
     )
 }
 

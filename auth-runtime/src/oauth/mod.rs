@@ -47,7 +47,7 @@ use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 pub use provider::{OAuthProvider, ProviderConfigError};
-pub use routes::OAuthOptions;
+pub use routes::{OAuthIdentity, OAuthOptions};
 
 use crate::db::DbPool;
 use crate::error::Error;

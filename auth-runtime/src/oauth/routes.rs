@@ -29,6 +29,21 @@ const STATE_LIFETIME: u64 = 3600;
 /// The audience of state tokens.
 const STATE_AUDIENCE: &str = "fastapi-users:oauth-state";
 
+/// Who signed in at the provider, as [`OAuthOptions::new_user_fields`] sees it.
+#[derive(Debug, Clone)]
+pub struct OAuthIdentity {
+    /// The provider's name.
+    pub provider: String,
+    /// The provider's id of the account.
+    pub account_id: String,
+    /// The address (normalized).
+    pub email: String,
+    /// Whether the provider vouches for the address.
+    pub email_verified: bool,
+}
+
+type NewUserFields = std::sync::Arc<dyn Fn(&OAuthIdentity) -> Map<String, Json> + Send + Sync>;
+
 /// The settings of one OAuth router.
 ///
 /// ```
@@ -45,6 +60,7 @@ const STATE_AUDIENCE: &str = "fastapi-users:oauth-state";
 /// ```
 #[derive(Clone)]
 pub struct OAuthOptions {
+    new_user_fields: Option<NewUserFields>,
     redirect_url: RedirectUrl,
     state_secret: Vec<u8>,
     associate_by_email: bool,
@@ -86,6 +102,7 @@ impl OAuthOptions {
         Ok(Self {
             redirect_url,
             state_secret: state_secret.as_ref().to_vec(),
+            new_user_fields: None,
             associate_by_email: false,
             is_verified_by_default: false,
             requires_verification: false,
@@ -102,6 +119,30 @@ impl OAuthOptions {
     /// the answer is then `OAUTH_USER_ALREADY_EXISTS`).
     pub fn associate_by_email(mut self, on: bool) -> Self {
         self.associate_by_email = on;
+        self
+    }
+
+    /// The registration fields, beyond the address, of a user created by signing in (for user
+    /// types with required fields of their own, such as a username). Without it such a user
+    /// type cannot be created this way (422).
+    ///
+    /// ```
+    /// use auth_runtime::oauth::OAuthOptions;
+    /// use serde_json::json;
+    ///
+    /// let options = OAuthOptions::new("https://app.example.com/auth/google/callback", "secret")
+    ///     .unwrap()
+    ///     .new_user_fields(|who| {
+    ///         let name = who.email.split('@').next().unwrap_or("user");
+    ///         serde_json::Map::from_iter([("username".to_owned(), json!(name))])
+    ///     });
+    /// # let _ = options;
+    /// ```
+    pub fn new_user_fields(
+        mut self,
+        fields: impl Fn(&OAuthIdentity) -> Map<String, Json> + Send + Sync + 'static,
+    ) -> Self {
+        self.new_user_fields = Some(std::sync::Arc::new(fields));
         self
     }
 
@@ -366,8 +407,18 @@ async fn callback_inner<U: AuthUser>(
                 user
             }
             None => {
+                let mut fields = match &route.options.new_user_fields {
+                    Some(make) => make(&OAuthIdentity {
+                        provider: route.provider.name().to_owned(),
+                        account_id: identity.account_id.clone(),
+                        email: email.clone(),
+                        email_verified: identity.email_verified,
+                    }),
+                    None => Map::new(),
+                };
+                fields.insert("email".into(), Json::String(email.clone()));
                 let user =
-                    create(users, &email, route.options.is_verified_by_default, &ctx).await?;
+                    create(users, fields, route.options.is_verified_by_default, &ctx).await?;
                 if let Err(err) = link(users, &user, grant()?).await {
                     // Another sign-in linked this provider account meanwhile: the user just
                     // made would be an orphan.
@@ -416,12 +467,10 @@ async fn link<U: AuthUser>(users: &Users<U>, user: &U, grant: Grant<'_>) -> Resu
 /// password nobody knows (a reset sets one). Fires `on_after_register`.
 async fn create<U: AuthUser>(
     users: &Users<U>,
-    email: &str,
+    mut fields: Map<String, Json>,
     verified: bool,
     ctx: &crate::hooks::RequestContext,
 ) -> Result<U, Error> {
-    let mut fields = Map::new();
-    fields.insert("email".into(), Json::String(email.to_owned()));
     fields.insert("password".into(), Json::String(random_token()?));
     fields.insert("is_active".into(), Json::Bool(true));
     fields.insert("is_superuser".into(), Json::Bool(false));
