@@ -9,7 +9,10 @@ then, in a real browser:
 2. music: a form posted from another origin (same site on another port, and another site)
    to the logout and login routes is refused with 403, and the victim stays signed in;
 3. full: /docs renders the login operation, and "Authorize" with email and password logs in
-   through the bearer backend's OAuth2 password flow.
+   through the bearer backend's OAuth2 password flow;
+4. music: "Sign in with OpenID" at a real OpenID provider on loopback (tests/oidc/provider.mjs,
+   Node.js), through the provider's sign-in page and back: signed in with the MusicText
+   cookie, as a new user with a username made from the address.
 
 Screenshots go to $SCREENSHOTS_DIR (default target/ci-artifacts/screenshots).
 """
@@ -51,8 +54,10 @@ def free_port() -> int:
 class Server:
     """An example binary on a free port with a fresh SQLite database, stopped by its pid."""
 
-    def __init__(self, example: str, workdir: Path, env: dict[str, str] | None = None):
-        self.port = free_port()
+    def __init__(
+        self, example: str, workdir: Path, env: dict[str, str] | None = None, port: int | None = None
+    ):
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(workdir / f"{example}.log", "wb")
         environment = dict(os.environ)
@@ -77,6 +82,41 @@ class Server:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{example} did not start; see {self.log.name}")
                 time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+class OidcProvider:
+    """The test OpenID provider (tests/oidc/provider.mjs) on a free port, stopped by its pid."""
+
+    def __init__(self, workdir: Path, client_id: str, secret: str, redirect_uri: str, account: dict):
+        config = {
+            "port": 0,
+            "clients": [
+                {"client_id": client_id, "client_secret": secret, "redirect_uris": [redirect_uri]}
+            ],
+            "accounts": [account],
+        }
+        environment = dict(os.environ, OIDC_PROVIDER_CONFIG=json.dumps(config))
+        self.log = open(workdir / "oidc-provider.log", "wb")
+        self.process = subprocess.Popen(
+            ["node", str(ROOT / "tests" / "oidc" / "provider.mjs")],
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+        )
+        line = self.process.stdout.readline().decode().strip()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"the OpenID provider did not start: {line!r}; see {self.log.name}")
+        self.issuer = line.split(" ", 1)[1]
 
     def stop(self) -> None:
         self.process.terminate()
@@ -302,20 +342,72 @@ def docs_flow(steps: Steps, full: Server, email: str, password: str) -> None:
     steps.shot("full-docs-users-me")
 
 
+def oidc_flow(steps: Steps, music: Server, provider: OidcProvider) -> None:
+    """Sign in to music through the OpenID provider, in the browser, and back."""
+    d = steps.driver
+    d.get(f"{music.base}/signin")
+    steps.wait_for(By.ID, "oidc-signin").click()
+    WebDriverWait(d, WAIT).until(lambda _: d.current_url.startswith(provider.issuer))
+    check(True, "Sign in with OpenID goes to the provider's sign-in page")
+    steps.shot("oidc-provider-signin")
+    steps.wait_for(By.NAME, "login").send_keys("reader@example.com")
+    d.find_element(By.NAME, "password").send_keys("provider-password")
+    d.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    steps.wait_url("/profile")
+    username = steps.wait_for(By.ID, "current-username").text
+    check(username.startswith("reader-"), f"signed in as a new user named from the address ({username})")
+    check("reader@example.com" in steps.body_text(), "the profile shows the provider's address")
+    steps.shot("oidc-signed-in-profile")
+    names = [c["name"] for c in d.get_cookies()]
+    check("MusicText" in names, "the MusicText cookie is set")
+    check("fastapiusersoauthcsrf" not in names, "the flow's CSRF cookie is cleared")
+    steps.wait_for(By.ID, "signout").click()
+    steps.wait_url("/signin")
+    steps.shot("oidc-signed-out")
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="axum-users-browser-"))
     admin_email, admin_password = "admin@example.com", "an admin password"
-    servers: list[Server] = []
+    servers: list[Server | OidcProvider] = []
     driver = None
     try:
         music = Server("music", work)
         servers.append(music)
         full = Server("full", work, {"ADMIN_EMAIL": admin_email, "ADMIN_PASSWORD": admin_password})
         servers.append(full)
+        social_port = free_port()
+        provider = OidcProvider(
+            work,
+            "music",
+            "music-client-secret",
+            f"http://127.0.0.1:{social_port}/oauth/callback",
+            {
+                "sub": "sub-reader",
+                "email": "reader@example.com",
+                "email_verified": True,
+                "password": "provider-password",
+            },
+        )
+        servers.append(provider)
+        social_dir = work / "social"
+        social_dir.mkdir()
+        social = Server(
+            "music",
+            social_dir,
+            {
+                "OIDC_ISSUER": provider.issuer,
+                "OIDC_CLIENT_ID": "music",
+                "OIDC_CLIENT_SECRET": "music-client-secret",
+            },
+            port=social_port,
+        )
+        servers.append(social)
         driver = browser()
         steps = Steps(driver)
         music_flow(steps, music)
         docs_flow(steps, full, admin_email, admin_password)
+        oidc_flow(steps, social, provider)
         print(f"browser test passed; screenshots in {SHOTS}")
         return 0
     except Exception:
