@@ -51,6 +51,7 @@ fn accounts() -> Vec<Account> {
 #[derive(Clone, Copy, Default)]
 struct Knobs {
     associate_by_email: bool,
+    accounts_in_read: bool,
 }
 
 async fn start(pool: impl Into<DbPool>, knobs: Knobs) -> Option<App> {
@@ -71,6 +72,7 @@ async fn start(pool: impl Into<DbPool>, knobs: Knobs) -> Option<App> {
         .hashing(cheap_hashing())
         .secrets(SECRET)
         .oauth_token_key([42; 32])
+        .oauth_accounts_in_read(knobs.accounts_in_read)
         .build()
         .expect("users");
     users.migrate().await.expect("migrate");
@@ -360,6 +362,7 @@ async fn existing_addresses<P: Into<DbPool>>(pool: P) {
         pool,
         Knobs {
             associate_by_email: true,
+            ..Knobs::default()
         },
     )
     .await
@@ -483,6 +486,48 @@ async fn associate<P: Into<DbPool>>(pool: P) {
     assert_eq!(
         (other.status, other.body),
         (StatusCode::BAD_REQUEST, detail("Bad Request"))
+    );
+}
+
+/// With `oauth_accounts_in_read`, every `UserRead` lists the linked provider accounts (never
+/// their tokens), and the OpenAPI schema says so.
+async fn accounts_in_read<P: Into<DbPool>>(pool: P) {
+    let knobs = Knobs {
+        accounts_in_read: true,
+        ..Knobs::default()
+    };
+    let Some(app) = start(pool, knobs).await else {
+        return;
+    };
+    let registered = app.register("ivan@example.com").await;
+    assert_eq!(registered["oauth_accounts"], json!([]));
+    let answer = app.sign_in("/auth/oidc", "alice@example.com").await;
+    let me = app
+        .me(answer.body["access_token"].as_str().expect("token"))
+        .await;
+    let accounts = me.body["oauth_accounts"].as_array().expect("listed");
+    assert_eq!(accounts.len(), 1);
+    let account = accounts[0].as_object().expect("object");
+    let mut keys: Vec<&str> = account.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["account_email", "account_id", "expires_at", "oauth_name"]
+    );
+    assert_eq!(account["oauth_name"], "oidc");
+    assert_eq!(account["account_id"], "sub-alice");
+    assert!(account["expires_at"].is_i64());
+    let doc = serde_json::to_value(app.users.openapi().users("/users").build()).expect("doc");
+    let read = &doc["components"]["schemas"]["UuidUserRead"];
+    assert!(
+        read["required"]
+            .as_array()
+            .expect("required")
+            .contains(&json!("oauth_accounts"))
+    );
+    assert_eq!(
+        read["properties"]["oauth_accounts"]["items"]["required"],
+        json!(["oauth_name", "account_id", "account_email", "expires_at"])
     );
 }
 
@@ -720,6 +765,7 @@ on_every_database! {
     oauth_new_and_returning_users => new_and_returning_users;
     sec_oauth_05_linking_by_address_needs_opt_in_and_a_verified_address => existing_addresses;
     oauth_inactive_user => inactive_user;
+    oauth_accounts_in_user_read => accounts_in_read;
     sec_oauth_05_an_account_linked_to_one_user_is_not_linked_to_another => associate;
     sec_oauth_01_the_csrf_cookie_must_be_this_browsers => csrf_cookie_must_match;
     sec_oauth_02_a_finished_flow_cannot_be_replayed => replay_is_refused;

@@ -203,6 +203,38 @@ fn constrain_password(
     RefOr::T(Schema::Object(object))
 }
 
+/// The `UserRead` schema plus its `oauth_accounts` list.
+#[cfg(feature = "oauth")]
+fn with_oauth_accounts(schema: RefOr<Schema>) -> RefOr<Schema> {
+    let RefOr::T(Schema::Object(mut object)) = schema else {
+        return schema;
+    };
+    let nullable_int = ObjectBuilder::new()
+        .schema_type(SchemaType::Array(vec![Type::Integer, Type::Null]))
+        .description(Some(
+            "When the provider's access token expires (UNIX seconds).",
+        ));
+    let account = object_with(&[
+        ("oauth_name", string().into(), true),
+        ("account_id", string().into(), true),
+        ("account_email", string().into(), true),
+        ("expires_at", nullable_int.into(), true),
+    ]);
+    object.properties.insert(
+        "oauth_accounts".into(),
+        RefOr::T(Schema::Array(
+            ArrayBuilder::new()
+                .items(RefOr::T(account))
+                .description(Some(
+                    "The provider accounts linked to the user (never tokens).",
+                ))
+                .build(),
+        )),
+    );
+    object.required.push("oauth_accounts".into());
+    RefOr::T(Schema::Object(object))
+}
+
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::Type(Type::String))
 }
@@ -755,8 +787,15 @@ impl<'a, U: AuthUser> OpenApiMounts<'a, U> {
             .property("type", string())
             .required("type")
             .into();
+        let read_schema = <U::Read as PartialSchema>::schema();
+        #[cfg(feature = "oauth")]
+        let read_schema = if self.users.inner.oauth.in_read {
+            with_oauth_accounts(read_schema)
+        } else {
+            read_schema
+        };
         let mut components = ComponentsBuilder::new()
-            .schema(read.clone(), <U::Read as PartialSchema>::schema())
+            .schema(read.clone(), read_schema)
             .schema(
                 create.clone(),
                 constrain_password(

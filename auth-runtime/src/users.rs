@@ -150,6 +150,8 @@ pub struct UsersBuilder<U: AuthUser> {
     trusted_origins: Vec<String>,
     #[cfg(feature = "oauth")]
     oauth_token_key: Option<[u8; 32]>,
+    #[cfg(feature = "oauth")]
+    oauth_accounts_in_read: bool,
 }
 
 impl<U: AuthUser> fmt::Debug for UsersBuilder<U> {
@@ -244,6 +246,16 @@ impl<U: AuthUser> UsersBuilder<U> {
         self
     }
 
+    /// Every answer that carries a user (`UserRead`: register, `/users/me`, `/users/{id}`,
+    /// verify, the associate callback) also lists the provider accounts linked to them, as
+    /// `"oauth_accounts": [{"oauth_name", "account_id", "account_email", "expires_at"}]`
+    /// (never their tokens), and the OpenAPI schema says so (default: off).
+    #[cfg(feature = "oauth")]
+    pub fn oauth_accounts_in_read(mut self, on: bool) -> Self {
+        self.oauth_accounts_in_read = on;
+        self
+    }
+
     /// Checks the configuration and starts the hashing pool.
     pub fn build(self) -> Result<Users<U>, ConfigError> {
         if self.backends.is_empty() {
@@ -326,6 +338,7 @@ impl<U: AuthUser> UsersBuilder<U> {
                     &pool_for_oauth,
                     U::TABLE,
                     self.oauth_token_key,
+                    self.oauth_accounts_in_read,
                 ),
             }),
         })
@@ -387,6 +400,8 @@ impl<U: AuthUser> Users<U> {
             trusted_origins: Vec::new(),
             #[cfg(feature = "oauth")]
             oauth_token_key: None,
+            #[cfg(feature = "oauth")]
+            oauth_accounts_in_read: false,
         }
     }
 
@@ -450,6 +465,20 @@ impl<U: AuthUser> Users<U> {
             .is_ok();
         self.inner.tasks.reopen();
         done
+    }
+
+    /// The answer carrying `user` as `UserRead` (plus its linked provider accounts when so
+    /// configured).
+    pub(crate) async fn user_response(
+        &self,
+        status: axum::http::StatusCode,
+        user: &U,
+    ) -> Result<axum::response::Response, Error> {
+        #[cfg(feature = "oauth")]
+        if self.inner.oauth.in_read {
+            return Ok(crate::routes::json(status, &self.read_json(user).await?));
+        }
+        Ok(crate::routes::json(status, &user.to_read()))
     }
 
     pub(crate) fn backend_index(&self, name: &str) -> Option<usize> {

@@ -86,6 +86,34 @@ impl std::fmt::Debug for OAuthAccount {
 }
 
 impl<U: AuthUser> Users<U> {
+    /// `user` as its `UserRead` JSON, plus `oauth_accounts` (provider, account id, address,
+    /// expiry; never tokens) when [`UsersBuilder::oauth_accounts_in_read`] is on.
+    ///
+    /// [`UsersBuilder::oauth_accounts_in_read`]: crate::UsersBuilder::oauth_accounts_in_read
+    pub(crate) async fn read_json(&self, user: &U) -> Result<serde_json::Value, Error> {
+        let mut read = serde_json::to_value(user.to_read())
+            .map_err(|e| Error::Internal(format!("cannot serialize the user: {e}")))?;
+        if self.inner.oauth.in_read {
+            let accounts: Vec<serde_json::Value> = self
+                .oauth_accounts(user.id())
+                .await?
+                .into_iter()
+                .map(|a| {
+                    serde_json::json!({
+                        "oauth_name": a.oauth_name,
+                        "account_id": a.account_id,
+                        "account_email": a.account_email,
+                        "expires_at": a.expires_at,
+                    })
+                })
+                .collect();
+            if let serde_json::Value::Object(map) = &mut read {
+                map.insert("oauth_accounts".into(), serde_json::Value::Array(accounts));
+            }
+        }
+        Ok(read)
+    }
+
     /// The provider accounts linked to the user `id`, by provider name, with their tokens
     /// decrypted (when kept), for calling a provider's API on the user's behalf.
     pub async fn oauth_accounts(&self, id: &U::Id) -> Result<Vec<OAuthAccount>, Error> {
@@ -114,6 +142,8 @@ impl<U: AuthUser> Users<U> {
 pub(crate) struct OAuthState {
     pub(crate) tables: store::OAuthTables,
     pub(crate) sealer: Sealer,
+    /// `UserRead` answers list the linked accounts.
+    pub(crate) in_read: bool,
 }
 
 /// Seals provider tokens under the configured key; without a key, nothing is kept.
@@ -136,10 +166,12 @@ impl OAuthState {
         pool: &DbPool,
         user_table: &'static TableSpec,
         key: Option<[u8; 32]>,
+        in_read: bool,
     ) -> Self {
         Self {
             tables: store::OAuthTables::new(pool, user_table),
             sealer: Sealer::new(key),
+            in_read,
         }
     }
 }

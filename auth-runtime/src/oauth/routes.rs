@@ -385,7 +385,7 @@ async fn callback_inner<U: AuthUser>(
             .hooks()
             .on_after_update(&user, &UpdateRecord(Map::new()), Some(&ctx))
             .await?;
-        return Ok(json(StatusCode::OK, &user.to_read()));
+        return users.user_response(StatusCode::OK, &user).await;
     }
 
     // Login: the linked user, else the user of the address (opt-in, verified address), else

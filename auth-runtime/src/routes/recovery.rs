@@ -135,7 +135,7 @@ async fn verify<U: AuthUser>(State(users): State<Users<U>>, request: Request) ->
             let body: TokenBody = JsonBody::read(&users, &parts, body).await?.decode()?;
             let ctx = request_context(&parts);
             let user = users.verify(&body.token, Some(&ctx)).await?;
-            Ok(json(StatusCode::OK, &user.to_read()))
+            users.user_response(StatusCode::OK, &user).await
         }
         .await,
     )

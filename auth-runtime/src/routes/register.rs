@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 
-use super::{JsonBody, RouterExt as _, json, respond};
+use super::{JsonBody, RouterExt as _, respond};
 use crate::error::Error;
 use crate::user::AuthUser;
 use crate::users::{Users, request_context};
@@ -21,7 +21,7 @@ async fn register_inner<U: AuthUser>(users: Users<U>, request: Request) -> Resul
     let payload: U::Create = body.decode()?;
     let ctx = request_context(&parts);
     let user = users.create(&payload, false, Some(&ctx)).await?;
-    Ok(json(StatusCode::CREATED, &user.to_read()))
+    users.user_response(StatusCode::CREATED, &user).await
 }
 
 impl<U: AuthUser> Users<U> {

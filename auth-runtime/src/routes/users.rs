@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::{JsonBody, RouterExt as _, json, respond};
+use super::{JsonBody, RouterExt as _, respond};
 use crate::error::Error;
 use crate::user::{AuthUser, UserId};
 use crate::users::{Requirement, Users, request_context};
@@ -55,7 +55,7 @@ async fn get_me<U: AuthUser>(State(state): State<UsersState<U>>, parts: Parts) -
     respond(
         async {
             let found = state.users.require(&parts, state.me()).await?;
-            Ok(json(StatusCode::OK, &found.user.to_read()))
+            state.users.user_response(StatusCode::OK, &found.user).await
         }
         .await,
     )
@@ -74,7 +74,7 @@ async fn patch_me<U: AuthUser>(State(state): State<UsersState<U>>, request: Requ
                 .update(&update, &found.user, false, Some(&ctx))
                 .await?
                 .ok_or(Error::Unauthorized)?;
-            Ok(json(StatusCode::OK, &updated.to_read()))
+            state.users.user_response(StatusCode::OK, &updated).await
         }
         .await,
     )
@@ -101,7 +101,7 @@ async fn get_user<U: AuthUser>(
         async {
             state.users.require(&parts, state.admin()).await?;
             let user = state.target(path_id(path)).await?;
-            Ok(json(StatusCode::OK, &user.to_read()))
+            state.users.user_response(StatusCode::OK, &user).await
         }
         .await,
     )
@@ -125,7 +125,7 @@ async fn patch_user<U: AuthUser>(
                 .update(&update, &user, true, Some(&ctx))
                 .await?
                 .ok_or(Error::NotFound)?;
-            Ok(json(StatusCode::OK, &updated.to_read()))
+            state.users.user_response(StatusCode::OK, &updated).await
         }
         .await,
     )
