@@ -24,9 +24,9 @@ const STATE_SECRET: &str = "oauth-state-secret-oauth-state-secret";
 /// The app under test: the full example's routers plus `/auth/oidc` (login through the `jwt`
 /// backend), `/auth/oidc-cookie` (login through the `cookie` backend) and
 /// `/auth/associate/oidc`, wired to a provider on loopback.
-struct App {
+struct App<U: axum_users::AuthUser = UuidUser> {
     url: String,
-    users: Users<UuidUser>,
+    users: Users<U>,
     http: reqwest::Client,
     _provider: OidcProvider,
 }
@@ -55,6 +55,15 @@ struct Knobs {
 }
 
 async fn start(pool: impl Into<DbPool>, knobs: Knobs) -> Option<App> {
+    start_as::<UuidUser>(pool, knobs, None).await
+}
+
+/// [`start`] for users of type `U`, with `hooks` when given.
+async fn start_as<U: axum_users::AuthUser>(
+    pool: impl Into<DbPool>,
+    knobs: Knobs,
+    hooks: Option<U::Hooks>,
+) -> Option<App<U>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -68,7 +77,11 @@ async fn start(pool: impl Into<DbPool>, knobs: Knobs) -> Option<App> {
         .map(|(i, cb)| Client::new(&format!("app-{i}"), "app-client-secret", cb))
         .collect();
     let provider = OidcProvider::start(&clients, &accounts()).await?;
-    let users = full_backends(Users::<UuidUser>::builder(pool))
+    let mut builder = full_backends(Users::<U>::builder(pool));
+    if let Some(hooks) = hooks {
+        builder = builder.hooks(hooks);
+    }
+    let users = builder
         .hashing(cheap_hashing())
         .secrets(SECRET)
         .oauth_token_key([42; 32])
@@ -170,7 +183,7 @@ struct Flow {
     csrf: String,
 }
 
-impl App {
+impl<U: axum_users::AuthUser> App<U> {
     fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
@@ -531,6 +544,50 @@ async fn accounts_in_read<P: Into<DbPool>>(pool: P) {
     );
 }
 
+/// The hooks fire as in FastAPI Users: a first sign-in registers (`on_after_register`) and
+/// logs in (`on_after_login`), a later one only logs in, linking an account is an update
+/// with an empty record (`on_after_update`).
+async fn hooks_fire<P: Into<DbPool>>(pool: P) {
+    let hooks = common::users::RecordingHooks::default();
+    let Some(app) =
+        start_as::<common::users::HookedUser>(pool, Knobs::default(), Some(hooks.clone())).await
+    else {
+        return;
+    };
+    let first = app.sign_in("/auth/oidc", "alice@example.com").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(hooks.of("register"), vec![json!("alice@example.com")]);
+    assert_eq!(
+        hooks.of("login"),
+        vec![json!({"email": "alice@example.com", "has_ctx": true})]
+    );
+    let again = app.sign_in("/auth/oidc", "alice@example.com").await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(
+        hooks.of("register").len(),
+        1,
+        "a returning user registers once"
+    );
+    assert_eq!(hooks.of("login").len(), 2);
+    app.register("judy@example.com").await;
+    let token = app.login("judy@example.com").await;
+    let flow = app.authorize("/auth/associate/oidc", Some(&token)).await;
+    let redirect = sign_in(
+        &flow.authorization_url,
+        "bob@example.com",
+        "provider-password",
+    )
+    .await;
+    let linked = app
+        .callback(&redirect, Some(&flow.csrf), Some(&token))
+        .await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.body);
+    assert_eq!(
+        hooks.of("update"),
+        vec![json!({"email": "judy@example.com", "record": {}})]
+    );
+}
+
 /// SEC-OAUTH-01: the callback needs this browser's CSRF cookie: none, another browser's or
 /// an empty one is `OAUTH_INVALID_STATE`, with no auth cookie and no user.
 async fn csrf_cookie_must_match<P: Into<DbPool>>(pool: P) {
@@ -766,6 +823,7 @@ on_every_database! {
     sec_oauth_05_linking_by_address_needs_opt_in_and_a_verified_address => existing_addresses;
     oauth_inactive_user => inactive_user;
     oauth_accounts_in_user_read => accounts_in_read;
+    oauth_hooks_fire_as_in_fastapi_users => hooks_fire;
     sec_oauth_05_an_account_linked_to_one_user_is_not_linked_to_another => associate;
     sec_oauth_01_the_csrf_cookie_must_be_this_browsers => csrf_cookie_must_match;
     sec_oauth_02_a_finished_flow_cannot_be_replayed => replay_is_refused;
