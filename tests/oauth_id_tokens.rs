@@ -111,6 +111,8 @@ enum Mode {
     WrongAud,
     /// `aud` names this client and an untrusted other one.
     ExtraAud,
+    /// `aud` is this client, but `azp` (the party it was issued to) is another.
+    WrongAzp,
     /// `iss` is another issuer.
     WrongIss,
     /// No `nonce` claim.
@@ -151,6 +153,7 @@ enum Mode {
 const BAD_ID_TOKENS: &[Mode] = &[
     Mode::WrongAud,
     Mode::ExtraAud,
+    Mode::WrongAzp,
     Mode::WrongIss,
     Mode::MissingNonce,
     Mode::WrongNonce,
@@ -314,6 +317,7 @@ impl FakeProvider {
         match mode {
             Mode::WrongAud => claims["aud"] = json!("another-client"),
             Mode::ExtraAud => claims["aud"] = json!([CLIENT_ID, "another-client"]),
+            Mode::WrongAzp => claims["azp"] = json!("another-client"),
             Mode::WrongIss => claims["iss"] = json!("https://evil.example"),
             Mode::MissingNonce => {
                 claims

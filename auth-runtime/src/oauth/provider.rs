@@ -372,6 +372,16 @@ impl OAuthProvider {
                 let claims = id_token
                     .claims(&id_verifier, &Nonce::new(nonce.to_owned()))
                     .map_err(|e| ProviderError::BadIdentity(e.to_string()))?;
+                // openidconnect leaves `azp` unchecked: a token issued to another client is
+                // not ours, even when it also names us in `aud`.
+                if claims
+                    .authorized_party()
+                    .is_some_and(|azp| azp.as_str() != inner.client_id.as_str())
+                {
+                    return Err(ProviderError::BadIdentity(
+                        "the ID token was issued to another client (azp)".into(),
+                    ));
+                }
                 if let Some(expected) = claims.access_token_hash() {
                     let bad = |e: String| ProviderError::BadIdentity(e);
                     let algorithm = id_token.signing_alg().map_err(|e| bad(e.to_string()))?;
