@@ -12,7 +12,7 @@
 //! that wait for a feature not built yet, with the reason; `every_case_is_tested_or_pending`
 //! fails when a case is neither tested nor listed.
 //!
-//! Run the suite: `cargo test --test security --test 'sec_*' --test races --test faults`
+//! Run the suite: `cargo test --test security --test 'sec_*' --test 'oauth*' --test races --test faults`
 //! (add `--all-features` with `AXUM_USERS_TEST_POSTGRES` and `AXUM_USERS_TEST_MYSQL` set for
 //! the other databases).
 
