@@ -10,11 +10,10 @@
 //! process: it has no server to lose.)
 //!
 //! Runs when `AXUM_USERS_TEST_POSTGRES` / `AXUM_USERS_TEST_MYSQL` are set
-//! (`cargo test --all-features --test faults`).
+//! (`cargo test --test faults`).
 
 mod common;
 
-#[cfg(feature = "postgres")]
 mod postgres {
     use std::time::{Duration, Instant};
 
@@ -135,7 +134,6 @@ mod postgres {
 }
 
 /// SEC-OPS-02: every route while the database server is gone, then back.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod outage {
     use std::time::{Duration, Instant};
 
@@ -543,7 +541,6 @@ mod outage {
         );
     }
 
-    #[cfg(feature = "postgres")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn postgres_stopped_under_load_gives_503s_then_recovers() {
         let Some(db) = crate::common::PgDb::new().await else {
@@ -560,7 +557,6 @@ mod outage {
         db.close().await;
     }
 
-    #[cfg(feature = "mysql")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn mariadb_stopped_under_load_gives_503s_then_recovers() {
         let Some(db) = crate::common::MySqlDb::new().await else {
@@ -577,7 +573,6 @@ mod outage {
         db.close().await;
     }
 
-    #[cfg(feature = "postgres")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn sec_ops_02_every_route_answers_503_while_postgres_is_down() {
         let Some(db) = crate::common::PgDb::new().await else {
@@ -595,7 +590,6 @@ mod outage {
         db.close().await;
     }
 
-    #[cfg(feature = "mysql")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn sec_ops_02_every_route_answers_503_while_mariadb_is_down() {
         let Some(db) = crate::common::MySqlDb::new().await else {

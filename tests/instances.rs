@@ -7,11 +7,10 @@
 //! - the same-email registration race split across both still yields one user and no 5xx.
 //!
 //! Runs on PostgreSQL and MariaDB (`AXUM_USERS_TEST_POSTGRES`, `AXUM_USERS_TEST_MYSQL`) with
-//! Redis (`AXUM_USERS_TEST_REDIS`): `cargo test --all-features --test instances`.
+//! Redis (`AXUM_USERS_TEST_REDIS`): `cargo test --test instances`.
 
 mod common;
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod two {
     use std::sync::Arc;
 
@@ -232,7 +231,6 @@ mod two {
         }
     }
 
-    #[cfg(feature = "postgres")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn two_instances_on_one_postgres_database() {
         let Some(db) = crate::common::PgDb::new().await else {
@@ -242,7 +240,6 @@ mod two {
         db.close().await;
     }
 
-    #[cfg(feature = "mysql")]
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn two_instances_on_one_mariadb_database() {
         let Some(db) = crate::common::MySqlDb::new().await else {

@@ -3,7 +3,7 @@
 //! The account-recovery, verification, enumeration and email-identity rows of security.md §4
 //! (4.5, 4.6, 4.7, 4.11), each a black-box test over loopback HTTP against the attacked server
 //! of `tests/security/harness.rs`, on every database (SQLite always; PostgreSQL and MariaDB
-//! with `--all-features` and their URL variables). Tokens are read from the in-memory inbox as
+//! when their URL variables are set). Tokens are read from the in-memory inbox as
 //! a user reads mail; forged tokens are signed with the configured secret. Every case checks
 //! the exact status and body of each answer, that no answer was a 5xx, who logs in with which
 //! password (and `is_verified`) afterwards, and that the server still answers.

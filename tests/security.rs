@@ -1,7 +1,7 @@
 //! The index of the adversarial suite: every attack of the project's security checklist (the
 //! `SEC-*` cases) is a black-box test over loopback HTTP against the routers wired as in
 //! `examples/full` (`tests/security/harness.rs`), on every database (SQLite in `cargo test`;
-//! PostgreSQL and MariaDB with `--all-features` and their URL variables, as `.ci/run` does).
+//! PostgreSQL and MariaDB when their URL variables are set, as `.ci/run` does).
 //!
 //! The tests: `sec_tokens.rs` (SEC-JWT, SEC-REV), `sec_accounts.rs` (SEC-RESET, SEC-VERIFY,
 //! SEC-ENUM, SEC-EMAIL), `sec_web.rs` (SEC-COOKIE, SEC-CSRF, SEC-AUTHZ, SEC-INPUT, SEC-OPS),
@@ -13,8 +13,7 @@
 //! fails when a case is neither tested nor listed.
 //!
 //! Run the suite: `cargo test --test security --test 'sec_*' --test 'oauth*' --test races --test faults`
-//! (add `--all-features` with `AXUM_USERS_TEST_POSTGRES` and `AXUM_USERS_TEST_MYSQL` set for
-//! the other databases).
+//! (set `AXUM_USERS_TEST_POSTGRES` and `AXUM_USERS_TEST_MYSQL` for the other databases).
 
 /// Every case of the checklist.
 const CASES: &[&str] = &[

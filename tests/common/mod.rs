@@ -76,7 +76,6 @@ impl SqliteDb {
     }
 }
 
-#[cfg(feature = "postgres")]
 pub struct PgDb {
     pub pool: sqlx::PgPool,
     admin: sqlx::PgPool,
@@ -84,7 +83,6 @@ pub struct PgDb {
     url: String,
 }
 
-#[cfg(feature = "postgres")]
 impl PgDb {
     pub async fn new() -> Option<Self> {
         use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -159,7 +157,6 @@ impl PgDb {
     }
 }
 
-#[cfg(feature = "mysql")]
 pub struct MySqlDb {
     pub pool: sqlx::MySqlPool,
     admin: sqlx::MySqlPool,
@@ -167,7 +164,6 @@ pub struct MySqlDb {
     url: String,
 }
 
-#[cfg(feature = "mysql")]
 impl MySqlDb {
     pub async fn new() -> Option<Self> {
         use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
@@ -242,7 +238,6 @@ macro_rules! on_every_database {
                 db.close().await;
             }
 
-            #[cfg(feature = "postgres")]
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
                 if let Some(db) = $crate::common::PgDb::new().await {
@@ -251,7 +246,6 @@ macro_rules! on_every_database {
                 }
             }
 
-            #[cfg(feature = "mysql")]
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn mysql() {
                 if let Some(db) = $crate::common::MySqlDb::new().await {

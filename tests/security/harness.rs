@@ -490,9 +490,7 @@ impl<U: axum_users::AuthUser> Sec<U> {
         const SQL: &str = "SELECT token_hash FROM accesstoken";
         let rows: Vec<String> = match &self.pool {
             DbPool::Sqlite(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
-            #[cfg(feature = "postgres")]
             DbPool::Postgres(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
-            #[cfg(feature = "mysql")]
             DbPool::MySql(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
             #[allow(unreachable_patterns)]
             other => panic!("no test database of this kind: {other:?}"),
