@@ -1,4 +1,4 @@
-//! The sqlx user store on every database: round trips, partial updates, uniqueness under
+//! The user store on every database (SQL and MongoDB, through `AnyStore`): round trips, partial updates, uniqueness under
 //! concurrency, NULLs, and nothing half-written.
 
 mod common;
@@ -6,9 +6,8 @@ mod common;
 use std::time::Duration;
 
 use axum_users::prelude::*;
-use axum_users::{Backend, Changes, StoreError, UserStore};
+use axum_users::{AnyStore, AuthUser, Changes, DbPool, StoreError, UserStore};
 use common::users::{MusicUser, UuidUser, WideUser};
-use sqlx::{Database, Executor, Pool};
 
 fn music(email: &str, username: &str) -> MusicUser {
     MusicUser {
@@ -37,23 +36,19 @@ fn uuid_user(email: &str) -> UuidUser {
     }
 }
 
-async fn music_store<DB>(pool: Pool<DB>) -> SqlxStore<MusicUser, DB>
-where
-    DB: Backend,
-    for<'c> &'c mut <DB as Database>::Connection: Executor<'c, Database = DB>,
-{
-    MusicUser::migrate(&pool).await.expect("migrate");
-    MusicUser::migrate(&pool)
-        .await
-        .expect("migrate is idempotent");
-    SqlxStore::new(pool)
+/// The store of `U` on `pool` (SQL or MongoDB), migrated twice (migrate is idempotent).
+async fn store_of<U: AuthUser>(pool: impl Into<DbPool>) -> AnyStore<U> {
+    let store = AnyStore::new(pool.into());
+    store.migrate().await.expect("migrate");
+    store.migrate().await.expect("migrate is idempotent");
+    store
 }
 
-async fn music_round_trip<DB>(pool: Pool<DB>)
-where
-    DB: Backend,
-    for<'c> &'c mut <DB as Database>::Connection: Executor<'c, Database = DB>,
-{
+async fn music_store(pool: impl Into<DbPool>) -> AnyStore<MusicUser> {
+    store_of(pool).await
+}
+
+async fn music_round_trip(pool: impl Into<DbPool>) {
     let store = music_store(pool).await;
     let mut new = music(" Fan@Example.COM ", "fan");
     new.description = Some("Loves lyrics — ünïcødé".into());
@@ -202,14 +197,8 @@ where
     assert!(next.id > created.id, "a deleted id is not reused");
 }
 
-async fn uuid_round_trip<DB>(pool: Pool<DB>)
-where
-    DB: Backend,
-    for<'c> &'c mut <DB as Database>::Connection: Executor<'c, Database = DB>,
-{
-    UuidUser::migrate(&pool).await.expect("migrate");
-    UuidUser::migrate(&pool).await.expect("migrate twice");
-    let store = SqlxStore::<UuidUser, DB>::new(pool);
+async fn uuid_round_trip(pool: impl Into<DbPool>) {
+    let store = store_of::<UuidUser>(pool).await;
     let new = uuid_user("MiXed@Example.com");
     let id = new.id;
     let created = store.create(new).await.expect("create");
@@ -250,11 +239,7 @@ where
 }
 
 /// 20 concurrent creates of one address in different letter cases: exactly one wins.
-async fn concurrent_email<DB>(pool: Pool<DB>)
-where
-    DB: Backend,
-    for<'c> &'c mut <DB as Database>::Connection: Executor<'c, Database = DB>,
-{
+async fn concurrent_email(pool: impl Into<DbPool>) {
     let store = music_store(pool).await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
     let tasks: Vec<_> = (0..20)
@@ -290,11 +275,7 @@ where
 }
 
 /// 20 concurrent creates of one unique username: exactly one wins.
-async fn concurrent_username<DB>(pool: Pool<DB>)
-where
-    DB: Backend,
-    for<'c> &'c mut <DB as Database>::Connection: Executor<'c, Database = DB>,
-{
+async fn concurrent_username(pool: impl Into<DbPool>) {
     let store = music_store(pool).await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
     let tasks: Vec<_> = (0..20)
@@ -327,11 +308,7 @@ where
 }
 
 /// Conflicts on update are typed too, and a failed write changes nothing.
-async fn update_conflicts<DB>(pool: Pool<DB>)
-where
-    DB: Backend,
-    for<'c> &'c mut <DB as Database>::Connection: Executor<'c, Database = DB>,
-{
+async fn update_conflicts(pool: impl Into<DbPool>) {
     let store = music_store(pool).await;
     let a = store
         .create(music("a@example.com", "alice"))
@@ -416,13 +393,10 @@ where
 }
 
 /// Every column type, NULLs, defaults and the other field options.
-async fn wide_types<DB>(pool: Pool<DB>)
-where
-    DB: Backend,
-    for<'c> &'c mut <DB as Database>::Connection: Executor<'c, Database = DB>,
-{
-    WideUser::migrate(&pool).await.expect("migrate");
-    let store = SqlxStore::<WideUser, DB>::new(pool);
+async fn wide_types(pool: impl Into<DbPool>) {
+    let pool: DbPool = pool.into();
+    let mongo = pool.dialect().is_none();
+    let store = store_of::<WideUser>(pool).await;
     let body = br#"{"email":"w@example.com","password":"pw","age":null,"bio":"long text","birthday":"2001-02-03T04:05:06.123456Z","invited_by":"6f1c1c5e-2b8e-4d5a-9d43-6b2a0b0f8a11","karma":99,"secret_note":"sent","banned":true,"nick":"wiwi"}"#;
     let create = <WideUser as axum_users::AuthUser>::Create::from_json_bytes(body).expect("valid");
     let user = WideUser::from_create(&create, "hash".into(), false);
@@ -444,10 +418,13 @@ where
         back.invited_by.map(|u| u.to_string()).as_deref(),
         Some("6f1c1c5e-2b8e-4d5a-9d43-6b2a0b0f8a11")
     );
-    assert_eq!(
-        back.birthday,
-        Some(time::macros::datetime!(2001-02-03 04:05:06.123456 UTC))
-    );
+    // SQL keeps microseconds; a BSON date keeps milliseconds.
+    let birthday = if mongo {
+        time::macros::datetime!(2001-02-03 04:05:06.123 UTC)
+    } else {
+        time::macros::datetime!(2001-02-03 04:05:06.123456 UTC)
+    };
+    assert_eq!(back.birthday, Some(birthday));
     assert_eq!(back.secret_note, "internal");
 
     let privileged = WideUser::from_create(&create, "hash".into(), true);

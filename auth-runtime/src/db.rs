@@ -1,6 +1,6 @@
-//! [`DbPool`]: a sqlx pool of whichever database the URL names, and [`AnyStore`], the user
-//! store on it. This is what lets one binary serve SQLite, PostgreSQL or MySQL/MariaDB
-//! depending on `DATABASE_URL`.
+//! [`DbPool`]: a sqlx pool (or a MongoDB client) of whichever database the URL names, and
+//! [`AnyStore`], the user store on it. This is what lets one binary serve SQLite, PostgreSQL,
+//! MySQL/MariaDB or MongoDB depending on `DATABASE_URL`.
 
 use std::fmt;
 
@@ -10,7 +10,9 @@ use crate::user::{AuthUser, Changes};
 use crate::value::{SqlType, Value};
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
-compile_error!("axum-users needs at least one database feature: sqlite, postgres or mysql");
+compile_error!(
+    "axum-users needs at least one SQL database feature: sqlite, postgres or mysql (mongodb comes in addition)"
+);
 
 /// A connection pool of one of the supported databases.
 #[derive(Clone)]
@@ -25,11 +27,17 @@ pub enum DbPool {
     /// MySQL or MariaDB.
     #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlPool),
+    /// MongoDB.
+    #[cfg(feature = "mongodb")]
+    MongoDb(crate::mongo::MongoDb),
 }
 
 impl fmt::Debug for DbPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DbPool({})", self.dialect())
+        match self.dialect() {
+            Some(dialect) => write!(f, "DbPool({dialect})"),
+            None => write!(f, "DbPool(MongoDB)"),
+        }
     }
 }
 
@@ -43,20 +51,42 @@ macro_rules! dispatch {
             $enum::Postgres($p) => $body,
             #[cfg(feature = "mysql")]
             $enum::MySql($p) => $body,
+            #[cfg(feature = "mongodb")]
+            $enum::MongoDb($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$p` bound to the sqlx pool inside a [`DbPool`]; SQL on a MongoDB pool is
+/// refused (callers branch on the kind of pool first).
+macro_rules! sql_dispatch {
+    ($value:expr, |$p:ident| $body:expr) => {
+        match $value {
+            #[cfg(feature = "sqlite")]
+            DbPool::Sqlite($p) => $body,
+            #[cfg(feature = "postgres")]
+            DbPool::Postgres($p) => $body,
+            #[cfg(feature = "mysql")]
+            DbPool::MySql($p) => $body,
+            #[cfg(feature = "mongodb")]
+            DbPool::MongoDb(_) => Err(sqlx::Error::Configuration(
+                "SQL statement on a MongoDB database".into(),
+            )),
         }
     };
 }
 
 impl DbPool {
     /// Connects to `url`: `sqlite://path` (file created if missing; foreign keys on, WAL,
-    /// 5 s busy timeout), `sqlite::memory:`, `postgres://…` or `mysql://…` (MariaDB too).
+    /// 5 s busy timeout), `sqlite::memory:`, `postgres://…`, `mysql://…` (MariaDB too) or
+    /// `mongodb://host[:port]/DATABASE` (feature `mongodb`; the database name is required).
     /// A scheme whose feature is not compiled in is refused with a clear error.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), sqlx::Error> {
     /// let pool = auth_runtime::DbPool::connect("sqlite::memory:").await?;
-    /// assert_eq!(pool.dialect(), auth_runtime::Dialect::Sqlite);
+    /// assert_eq!(pool.dialect(), Some(auth_runtime::Dialect::Sqlite));
     /// # Ok(()) }
     /// ```
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
@@ -77,6 +107,14 @@ impl DbPool {
             "postgres" | "postgresql" => Ok(Self::Postgres(sqlx::PgPool::connect(url).await?)),
             #[cfg(feature = "mysql")]
             "mysql" | "mariadb" => Ok(Self::MySql(sqlx::MySqlPool::connect(url).await?)),
+            #[cfg(feature = "mongodb")]
+            "mongodb" => match crate::mongo::MongoDb::connect(url).await {
+                Ok(db) => Ok(Self::MongoDb(db)),
+                Err(crate::mongo::ConnectError::NoDatabase) => Err(sqlx::Error::Configuration(
+                    crate::mongo::ConnectError::NoDatabase.to_string().into(),
+                )),
+                Err(e) => Err(sqlx::Error::Io(std::io::Error::other(e))),
+            },
             other => Err(sqlx::Error::Configuration(
                 format!(
                     "unsupported database URL scheme `{other}`: this build supports {}",
@@ -98,18 +136,23 @@ impl DbPool {
         if cfg!(feature = "mysql") {
             out.push("mysql://");
         }
+        if cfg!(feature = "mongodb") {
+            out.push("mongodb://");
+        }
         out.join(", ")
     }
 
-    /// The SQL dialect of this pool.
-    pub fn dialect(&self) -> Dialect {
+    /// The SQL dialect of this pool; `None` for MongoDB.
+    pub fn dialect(&self) -> Option<Dialect> {
         match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite(_) => Dialect::Sqlite,
+            Self::Sqlite(_) => Some(Dialect::Sqlite),
             #[cfg(feature = "postgres")]
-            Self::Postgres(_) => Dialect::Postgres,
+            Self::Postgres(_) => Some(Dialect::Postgres),
             #[cfg(feature = "mysql")]
-            Self::MySql(_) => Dialect::MySql,
+            Self::MySql(_) => Some(Dialect::MySql),
+            #[cfg(feature = "mongodb")]
+            Self::MongoDb(_) => None,
         }
     }
 
@@ -137,6 +180,12 @@ impl From<sqlx::MySqlPool> for DbPool {
         Self::MySql(pool)
     }
 }
+#[cfg(feature = "mongodb")]
+impl From<crate::mongo::MongoDb> for DbPool {
+    fn from(db: crate::mongo::MongoDb) -> Self {
+        Self::MongoDb(db)
+    }
+}
 
 /// The user store on a [`DbPool`]: a [`SqlxStore`] of whichever database it holds.
 #[non_exhaustive]
@@ -150,6 +199,9 @@ pub enum AnyStore<U> {
     /// On MySQL or MariaDB.
     #[cfg(feature = "mysql")]
     MySql(SqlxStore<U, sqlx::MySql>),
+    /// On MongoDB.
+    #[cfg(feature = "mongodb")]
+    MongoDb(crate::mongo::MongoStore<U>),
 }
 
 impl<U> Clone for AnyStore<U> {
@@ -161,6 +213,8 @@ impl<U> Clone for AnyStore<U> {
             Self::Postgres(s) => Self::Postgres(s.clone()),
             #[cfg(feature = "mysql")]
             Self::MySql(s) => Self::MySql(s.clone()),
+            #[cfg(feature = "mongodb")]
+            Self::MongoDb(s) => Self::MongoDb(s.clone()),
         }
     }
 }
@@ -181,10 +235,12 @@ impl<U: AuthUser> AnyStore<U> {
             DbPool::Postgres(p) => Self::Postgres(SqlxStore::new(p)),
             #[cfg(feature = "mysql")]
             DbPool::MySql(p) => Self::MySql(SqlxStore::new(p)),
+            #[cfg(feature = "mongodb")]
+            DbPool::MongoDb(db) => Self::MongoDb(crate::mongo::MongoStore::new(db)),
         }
     }
 
-    /// Creates the user table if missing (idempotent).
+    /// Creates the user table (MongoDB: the indexes) if missing (idempotent).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         dispatch!(Self, self, |s| s.migrate().await)
     }
@@ -303,8 +359,7 @@ impl DbPool {
         args: Vec<Value>,
         columns: &[(SqlType, bool)],
     ) -> Result<Option<Vec<Value>>, sqlx::Error> {
-        let rows = dispatch!(Self, self, |p| fetch_rows_on(p, sql, args, columns, 1)
-            .await)?;
+        let rows = sql_dispatch!(self, |p| fetch_rows_on(p, sql, args, columns, 1).await)?;
         Ok(rows.into_iter().next())
     }
 
@@ -317,14 +372,13 @@ impl DbPool {
         columns: &[(SqlType, bool)],
         limit: usize,
     ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
-        dispatch!(Self, self, |p| fetch_rows_on(p, sql, args, columns, limit)
-            .await)
+        sql_dispatch!(self, |p| fetch_rows_on(p, sql, args, columns, limit).await)
     }
 
     /// Runs one statement (SQL built by axum-users, never from request input) with `args`
     /// bound; the number of rows it changed.
     pub(crate) async fn execute(&self, sql: &str, args: Vec<Value>) -> Result<u64, sqlx::Error> {
-        dispatch!(Self, self, |p| execute_on(p, sql, args).await)
+        sql_dispatch!(self, |p| execute_on(p, sql, args).await)
     }
 
     /// Runs one query with `args` bound; the first column of the first row, read as `ty`.
@@ -334,7 +388,7 @@ impl DbPool {
         args: Vec<Value>,
         ty: SqlType,
     ) -> Result<Option<Value>, sqlx::Error> {
-        dispatch!(Self, self, |p| fetch_value_on(p, sql, args, ty).await)
+        sql_dispatch!(self, |p| fetch_value_on(p, sql, args, ty).await)
     }
 }
 

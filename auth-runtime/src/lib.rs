@@ -16,6 +16,8 @@ pub mod extract;
 pub mod hooks;
 pub mod mail;
 mod manager;
+#[cfg(feature = "mongodb")]
+pub mod mongo;
 #[cfg(feature = "oauth")]
 pub mod oauth;
 pub mod openapi;

@@ -48,7 +48,8 @@ pub enum Value {
     F64(f64),
     /// A UUID.
     Uuid(Uuid),
-    /// A timestamp; written in UTC, truncated to microseconds.
+    /// A timestamp; written in UTC, truncated to microseconds (to milliseconds on MongoDB,
+    /// whose dates hold no finer part).
     Timestamp(OffsetDateTime),
 }
 

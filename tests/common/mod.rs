@@ -3,10 +3,12 @@
 //! SQLite always runs (a temporary file per test). PostgreSQL and MySQL/MariaDB run when
 //! the crate is built with the `postgres` / `mysql` features and their URL is set in
 //! `AXUM_USERS_TEST_POSTGRES` / `AXUM_USERS_TEST_MYSQL`; each test creates its own database
-//! there and drops it afterwards. Under `CI=true` a missing URL or an unreachable server
+//! there and drops it afterwards. MongoDB runs on `AXUM_USERS_TEST_MONGODB` or an nx-27017
+//! server the tests start (`mongo.rs`). Under `CI=true` a missing URL or an unreachable server
 //! fails the test; elsewhere the test says it skipped.
 #![allow(dead_code)]
 
+pub mod mongo;
 pub mod oidc;
 pub mod process;
 pub mod proxy;
@@ -249,6 +251,14 @@ macro_rules! on_every_database {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn mysql() {
                 if let Some(db) = $crate::common::MySqlDb::new().await {
+                    super::$body(db.pool.clone()).await;
+                    db.close().await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn mongodb() {
+                if let Some(db) = $crate::common::mongo::MongoTestDb::new().await {
                     super::$body(db.pool.clone()).await;
                     db.close().await;
                 }

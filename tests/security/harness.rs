@@ -492,6 +492,22 @@ impl<U: axum_users::AuthUser> Sec<U> {
             DbPool::Sqlite(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
             DbPool::Postgres(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
             DbPool::MySql(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
+            DbPool::MongoDb(db) => {
+                use futures_util::TryStreamExt as _;
+                let docs: Vec<mongodb::bson::Document> = db
+                    .database()
+                    .collection("accesstoken")
+                    .find(mongodb::bson::doc! {})
+                    .await
+                    .expect("list tokens")
+                    .try_collect()
+                    .await
+                    .expect("read tokens");
+                Ok(docs
+                    .iter()
+                    .filter_map(|d| d.get_str("_id").ok().map(str::to_owned))
+                    .collect())
+            }
             #[allow(unreachable_patterns)]
             other => panic!("no test database of this kind: {other:?}"),
         }

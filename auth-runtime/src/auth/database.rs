@@ -33,8 +33,16 @@ pub fn token_hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where the tokens live once attached to a `Users` value.
 #[derive(Clone)]
-struct Attached {
+enum Attached {
+    Sql(SqlTokens),
+    #[cfg(feature = "mongodb")]
+    Mongo(crate::mongo::MongoTokens),
+}
+
+#[derive(Clone)]
+struct SqlTokens {
     pool: DbPool,
     id_type: SqlType,
     ddl: Vec<String>,
@@ -87,12 +95,24 @@ impl DatabaseTokens {
     }
 
     pub(crate) fn attach(&mut self, pool: &DbPool, user_table: &'static TableSpec) {
-        let dialect = pool.dialect();
-        let q = |s: &str| dialect.quote(s);
         let (id_name, id_type) = user_table
             .column(Role::Id)
             .map(|c| (c.name, c.ty))
             .unwrap_or(("id", SqlType::I64));
+        let dialect = match pool {
+            #[cfg(feature = "mongodb")]
+            DbPool::MongoDb(db) => {
+                self.attached = Some(Attached::Mongo(crate::mongo::MongoTokens::new(
+                    db,
+                    self.lifetime,
+                    id_type,
+                )));
+                return;
+            }
+            // Every other pool is a SQL one.
+            _ => pool.dialect().unwrap_or(Dialect::Sqlite),
+        };
+        let q = |s: &str| dialect.quote(s);
         let t = q("accesstoken");
         let p = |n| dialect.placeholder(n);
         let ts = column_type(dialect, SqlType::Timestamp);
@@ -124,7 +144,7 @@ impl DatabaseTokens {
             ));
         }
         let (hash, user, created) = (q("token_hash"), q("user_id"), q("created_at"));
-        self.attached = Some(Attached {
+        self.attached = Some(Attached::Sql(SqlTokens {
             pool: pool.clone(),
             id_type,
             ddl,
@@ -143,7 +163,7 @@ impl DatabaseTokens {
             delete: format!("DELETE FROM {t} WHERE {hash} = {}", p(1)),
             delete_user: format!("DELETE FROM {t} WHERE {user} = {}", p(1)),
             purge: format!("DELETE FROM {t} WHERE {created} < {}", p(1)),
-        });
+        }));
     }
 
     fn attached(&self) -> Result<&Attached, StoreError> {
@@ -152,7 +172,11 @@ impl DatabaseTokens {
 
     /// Creates the token table if missing (idempotent); after the user table.
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
-        let a = self.attached()?;
+        let a = match self.attached()? {
+            Attached::Sql(a) => a,
+            #[cfg(feature = "mongodb")]
+            Attached::Mongo(m) => return m.migrate().await,
+        };
         for statement in &a.ddl {
             a.pool
                 .execute(statement, Vec::new())
@@ -163,7 +187,11 @@ impl DatabaseTokens {
     }
 
     pub(crate) async fn write_token(&self, user_id: &Value) -> Result<String, StoreError> {
-        let a = self.attached()?;
+        let a = match self.attached()? {
+            Attached::Sql(a) => a,
+            #[cfg(feature = "mongodb")]
+            Attached::Mongo(m) => return m.write(user_id).await,
+        };
         let token = random_token().map_err(|e| StoreError::Decode(e.to_string()))?;
         let args = vec![
             Value::Text(token_hash(&token)),
@@ -178,7 +206,11 @@ impl DatabaseTokens {
     }
 
     pub(crate) async fn read_token(&self, token: &str) -> Result<Option<Value>, StoreError> {
-        let a = self.attached()?;
+        let a = match self.attached()? {
+            Attached::Sql(a) => a,
+            #[cfg(feature = "mongodb")]
+            Attached::Mongo(m) => return m.read(token).await,
+        };
         let hash = Value::Text(token_hash(token));
         let found = match self.lifetime {
             Some(seconds) => {
@@ -198,7 +230,11 @@ impl DatabaseTokens {
     }
 
     pub(crate) async fn destroy_token(&self, token: &str) -> Result<(), StoreError> {
-        let a = self.attached()?;
+        let a = match self.attached()? {
+            Attached::Sql(a) => a,
+            #[cfg(feature = "mongodb")]
+            Attached::Mongo(m) => return m.destroy(token).await,
+        };
         a.pool
             .execute(&a.delete, vec![Value::Text(token_hash(token))])
             .await
@@ -208,7 +244,11 @@ impl DatabaseTokens {
 
     /// Deletes every token of a user (deactivation, deletion).
     pub(crate) async fn delete_for_user(&self, user_id: &Value) -> Result<u64, StoreError> {
-        let a = self.attached()?;
+        let a = match self.attached()? {
+            Attached::Sql(a) => a,
+            #[cfg(feature = "mongodb")]
+            Attached::Mongo(m) => return m.delete_for_user(user_id).await,
+        };
         a.pool
             .execute(&a.delete_user, vec![user_id.clone()])
             .await
@@ -220,7 +260,11 @@ impl DatabaseTokens {
         let Some(seconds) = self.lifetime else {
             return Ok(0);
         };
-        let a = self.attached()?;
+        let a = match self.attached()? {
+            Attached::Sql(a) => a,
+            #[cfg(feature = "mongodb")]
+            Attached::Mongo(m) => return m.purge_expired().await,
+        };
         let cutoff = time_fmt::now()
             - time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2));
         a.pool

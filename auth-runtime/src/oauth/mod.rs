@@ -40,7 +40,7 @@
 mod http;
 mod provider;
 mod routes;
-mod store;
+pub(crate) mod store;
 
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit};

@@ -30,8 +30,102 @@ pub(crate) struct AccountRow {
     pub user_id: Value,
 }
 
+/// A stored link as `accounts_of` lists it: name, account id, address, stored access token,
+/// expiry, stored refresh token.
+pub(crate) type StoredAccount = (String, String, String, String, Option<i64>, Option<String>);
+
+/// The OAuth tables of the user database (SQL tables, or MongoDB collections).
 #[derive(Debug, Clone)]
-pub(crate) struct OAuthTables {
+pub(crate) enum OAuthTables {
+    /// In the SQL database.
+    Sql(SqlTables),
+    /// In the MongoDB database.
+    #[cfg(feature = "mongodb")]
+    Mongo(crate::mongo::MongoOAuth),
+}
+
+macro_rules! dispatch {
+    ($self:ident, |$t:ident| $body:expr) => {
+        match $self {
+            OAuthTables::Sql($t) => $body,
+            #[cfg(feature = "mongodb")]
+            OAuthTables::Mongo($t) => $body,
+        }
+    };
+}
+
+impl OAuthTables {
+    pub(crate) fn new(pool: &DbPool, user_table: &'static TableSpec) -> Self {
+        #[cfg(feature = "mongodb")]
+        if let DbPool::MongoDb(db) = pool {
+            let id_type = user_table.column(Role::Id).map_or(SqlType::I64, |c| c.ty);
+            return Self::Mongo(crate::mongo::MongoOAuth::new(db, id_type));
+        }
+        Self::Sql(SqlTables::new(pool, user_table))
+    }
+
+    /// Creates the tables if missing (idempotent); after the user table.
+    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+        dispatch!(self, |t| t.migrate().await)
+    }
+
+    /// Records an authorization in flight under `state_id` until `expires_at`, clearing
+    /// expired ones.
+    pub(crate) async fn put_state(
+        &self,
+        state_id: &str,
+        verifier: &str,
+        nonce: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, |t| t
+            .put_state(state_id, verifier, nonce, expires_at)
+            .await)
+    }
+
+    /// Takes the authorization of `state_id` (PKCE verifier and nonce): at most one caller
+    /// gets it, and only before it expires.
+    pub(crate) async fn take_state(
+        &self,
+        state_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        dispatch!(self, |t| t.take_state(state_id).await)
+    }
+
+    /// The link of (`oauth_name`, `account_id`), if any.
+    pub(crate) async fn find_account(
+        &self,
+        oauth_name: &str,
+        account_id: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        dispatch!(self, |t| t.find_account(oauth_name, account_id).await)
+    }
+
+    /// Links the granted provider account to `user_id`.
+    pub(crate) async fn link(&self, user_id: Value, grant: Grant<'_>) -> Result<(), LinkError> {
+        dispatch!(self, |t| t.link(user_id, grant).await)
+    }
+
+    /// The links of `user_id` (at most 1000).
+    pub(crate) async fn accounts_of(
+        &self,
+        user_id: Value,
+    ) -> Result<Vec<StoredAccount>, StoreError> {
+        dispatch!(self, |t| t.accounts_of(user_id).await)
+    }
+
+    /// Stores the fresh tokens of a link; a missing refresh token keeps the stored one.
+    pub(crate) async fn refresh(
+        &self,
+        row: &AccountRow,
+        grant: Grant<'_>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, |t| t.refresh(row, grant).await)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SqlTables {
     pool: DbPool,
     user_id_type: SqlType,
     ddl: Vec<String>,
@@ -62,9 +156,10 @@ pub(crate) enum LinkError {
     Store(StoreError),
 }
 
-impl OAuthTables {
-    pub(crate) fn new(pool: &DbPool, user_table: &'static TableSpec) -> Self {
-        let dialect = pool.dialect();
+impl SqlTables {
+    fn new(pool: &DbPool, user_table: &'static TableSpec) -> Self {
+        // Only SQL pools come here (`OAuthTables::new`).
+        let dialect = pool.dialect().unwrap_or(Dialect::Sqlite);
         let q = |s: &str| dialect.quote(s);
         let p = |n| dialect.placeholder(n);
         let (id_name, user_id_type) = user_table
@@ -306,12 +401,10 @@ impl OAuthTables {
 
     /// The links of `user_id` (at most 1000): name, account id, address, stored access
     /// token, expiry, stored refresh token.
-    #[allow(clippy::type_complexity)]
     pub(crate) async fn accounts_of(
         &self,
         user_id: Value,
-    ) -> Result<Vec<(String, String, String, String, Option<i64>, Option<String>)>, StoreError>
-    {
+    ) -> Result<Vec<StoredAccount>, StoreError> {
         let columns = [
             (SqlType::Varchar(100), false),
             (SqlType::Varchar(320), false),

@@ -1,4 +1,5 @@
-//! Storage of users: the [`UserStore`] trait and its sqlx implementation.
+//! Storage of users: the [`UserStore`] trait and its sqlx implementation (the MongoDB one is
+//! `crate::mongo::MongoStore`, feature `mongodb`).
 
 mod backend;
 mod sql;
@@ -14,9 +15,69 @@ pub use sql::{Statements, create_table_sql};
 pub use sqlx_store::SqlxStore;
 
 use crate::email::EmailError;
-use crate::user::{AuthUser, Changes};
+use crate::email::normalize_email;
+use crate::user::{AuthUser, Changes, EMAIL_KEY_COLUMN, Role, TableSpec};
+use crate::value::Value;
 
 static NO_CONDITIONS: Changes = Changes::new();
+
+/// The conditions of an `update_if`, checked: known columns (or the email key), no `NULL`.
+pub(crate) fn check_conditions<U: AuthUser>(
+    conditions: &Changes,
+) -> Result<Vec<(&'static str, Value)>, StoreError> {
+    conditions
+        .iter()
+        .map(|(column, value)| {
+            let known =
+                column == EMAIL_KEY_COLUMN || U::TABLE.columns.iter().any(|c| c.name == column);
+            if known && !matches!(value, Value::Null(_)) {
+                Ok((column, value.clone()))
+            } else {
+                Err(StoreError::UnknownColumn(column.to_owned()))
+            }
+        })
+        .collect()
+}
+
+/// The changes of an update, checked: settable columns only, `NULL` only where allowed; an
+/// email change also sets the email key.
+pub(crate) fn check_changes<U: AuthUser>(
+    changes: &Changes,
+) -> Result<Vec<(&'static str, Value)>, StoreError> {
+    let table: &TableSpec = U::TABLE;
+    let mut out = Vec::with_capacity(changes.len() + 2);
+    for (column, value) in changes.iter() {
+        let spec = table
+            .columns
+            .iter()
+            .find(|c| c.name == column)
+            .ok_or_else(|| StoreError::UnknownColumn(column.to_owned()))?;
+        match spec.role {
+            Role::Id | Role::CreatedAt | Role::UpdatedAt => {
+                return Err(StoreError::UnknownColumn(column.to_owned()));
+            }
+            Role::Email => {
+                let Value::Text(email) = value else {
+                    return Err(StoreError::UnknownColumn(column.to_owned()));
+                };
+                let normalized = normalize_email(email)?;
+                out.push((column, Value::Text(normalized.display)));
+                out.push((EMAIL_KEY_COLUMN, Value::Text(normalized.key)));
+            }
+            _ => {
+                let ok = match value {
+                    Value::Null(_) => spec.nullable,
+                    _ => true,
+                };
+                if !ok {
+                    return Err(StoreError::UnknownColumn(column.to_owned()));
+                }
+                out.push((column, value.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +102,10 @@ pub enum StoreError {
     /// The database failed (connection, pool timeout, constraint other than uniqueness…).
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// The MongoDB server failed (connection, server selection, a command refused…).
+    #[cfg(feature = "mongodb")]
+    #[error("database error")]
+    MongoDb(#[source] mongodb::error::Error),
 }
 
 impl StoreError {
@@ -61,6 +126,8 @@ impl StoreError {
                 code.starts_with("08")
                     || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "70100")
             }),
+            #[cfg(feature = "mongodb")]
+            Self::MongoDb(e) => crate::mongo::is_unavailable(e),
             _ => false,
         }
     }

@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, Database, Executor, Pool};
 use super::{Backend, Statements, StoreError, UserStore};
 use crate::email::{email_key, normalize_email};
 use crate::time_fmt;
-use crate::user::{AuthUser, Changes, EMAIL_KEY_COLUMN, IdKind, Role, TableSpec, UserId};
+use crate::user::{AuthUser, Changes, EMAIL_KEY_COLUMN, IdKind, Role, UserId};
 use crate::value::{SqlField, SqlType, Value};
 
 /// The user store on a sqlx pool of SQLite, PostgreSQL or MySQL/MariaDB.
@@ -151,57 +151,6 @@ where
         tracing::warn!(error = %message, "unique violation on an unknown constraint");
         db(err)
     }
-
-    fn check_conditions(conditions: &Changes) -> Result<Vec<(&'static str, Value)>, StoreError> {
-        conditions
-            .iter()
-            .map(|(column, value)| {
-                let known =
-                    column == EMAIL_KEY_COLUMN || U::TABLE.columns.iter().any(|c| c.name == column);
-                if known && !matches!(value, Value::Null(_)) {
-                    Ok((column, value.clone()))
-                } else {
-                    Err(StoreError::UnknownColumn(column.to_owned()))
-                }
-            })
-            .collect()
-    }
-
-    fn check_changes(changes: &Changes) -> Result<Vec<(&'static str, Value)>, StoreError> {
-        let table: &TableSpec = U::TABLE;
-        let mut out = Vec::with_capacity(changes.len() + 2);
-        for (column, value) in changes.iter() {
-            let spec = table
-                .columns
-                .iter()
-                .find(|c| c.name == column)
-                .ok_or_else(|| StoreError::UnknownColumn(column.to_owned()))?;
-            match spec.role {
-                Role::Id | Role::CreatedAt | Role::UpdatedAt => {
-                    return Err(StoreError::UnknownColumn(column.to_owned()));
-                }
-                Role::Email => {
-                    let Value::Text(email) = value else {
-                        return Err(StoreError::UnknownColumn(column.to_owned()));
-                    };
-                    let normalized = normalize_email(email)?;
-                    out.push((column, Value::Text(normalized.display)));
-                    out.push((EMAIL_KEY_COLUMN, Value::Text(normalized.key)));
-                }
-                _ => {
-                    let ok = match value {
-                        Value::Null(_) => spec.nullable,
-                        _ => true,
-                    };
-                    if !ok {
-                        return Err(StoreError::UnknownColumn(column.to_owned()));
-                    }
-                    out.push((column, value.clone()));
-                }
-            }
-        }
-        Ok(out)
-    }
 }
 
 impl<U, DB> UserStore<U> for SqlxStore<U, DB>
@@ -276,8 +225,8 @@ where
         changes: &Changes,
         conditions: &Changes,
     ) -> Result<Option<U>, StoreError> {
-        let mut sets = Self::check_changes(changes)?;
-        let conditions = Self::check_conditions(conditions)?;
+        let mut sets = super::check_changes::<U>(changes)?;
+        let conditions = super::check_conditions::<U>(conditions)?;
         let now = time_fmt::now();
         for col in U::TABLE
             .columns
