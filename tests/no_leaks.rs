@@ -171,6 +171,9 @@ const JSON: &str = "application/json";
 const TEXT: &str = "text/plain";
 
 async fn every_flow<P: Into<DbPool>>(pool: P) {
+    let pool: DbPool = pool.into();
+    // sqlx logs every statement; the mongodb crate logs nothing without its tracing feature.
+    let sql = pool.dialect().is_some();
     let log = captured();
     let (s, hooks) = hooked_server(pool).await;
     let (seen, secrets) = (Vec::new(), Vec::new());
@@ -364,7 +367,7 @@ async fn every_flow<P: Into<DbPool>>(pool: P) {
     // The capture works: sqlx's statement log, a library span and a library event are in it.
     let log = String::from_utf8(log.lock().expect("log").clone()).expect("utf-8 log");
     let expected = ["sqlx::query", "users.create", "user extractor refused"];
-    for expected in expected {
+    for expected in expected.into_iter().filter(|e| sql || *e != "sqlx::query") {
         assert!(log.contains(expected), "the log lacks {expected:?}");
     }
     for pattern in ["$argon2", "eyJ", "panicked", "backtrace"] {

@@ -570,12 +570,24 @@ impl<U: AuthUser> UserStore<U> for MongoStore<U> {
                 filter.insert(field_of::<U>(column), b);
             }
         }
-        // One conditional updateOne, then a read: `findOneAndUpdate` would do both at once on
-        // MongoDB, but nx-27017 (the test server) answers it with no document instead of a
-        // duplicate-key error when the update breaks a unique index.
-        match self.users.update_one(filter, update).await {
-            Ok(done) if done.matched_count == 0 => Ok(None),
-            Ok(_) => self.get(id).await,
+        // One conditional findOneAndUpdate: the document returned is the one this update
+        // wrote, whatever runs at the same time (as SQL's RETURNING).
+        let updated = self
+            .users
+            .find_one_and_update(filter.clone(), update.clone())
+            .return_document(ReturnDocument::After)
+            .await;
+        match updated {
+            Ok(Some(doc)) => Self::decode(&doc).map(Some),
+            // No document matched, as far as MongoDB goes. nx-27017 (the test server) also
+            // answers so, instead of a duplicate-key error, when the update breaks a unique
+            // index: the same update through updateOne tells the two apart (and is a plain
+            // retry on MongoDB).
+            Ok(None) => match self.users.update_one(filter, update).await {
+                Ok(done) if done.matched_count == 0 => Ok(None),
+                Ok(_) => self.get(id).await,
+                Err(err) => Err(self.write_error(err, &sets).await),
+            },
             Err(err) => Err(self.write_error(err, &sets).await),
         }
     }
