@@ -3,7 +3,7 @@
 //! Registration, login, password reset, email verification and user administration for
 //! [axum](https://docs.rs/axum), wire-compatible with Python's FastAPI Users: put
 //! `#[derive(AuthUser)]` on your user struct and store users in SQLite, PostgreSQL or
-//! MySQL/MariaDB through sqlx.
+//! MySQL/MariaDB through sqlx, or in MongoDB.
 //!
 //! ```
 //! use axum_users::prelude::*;
@@ -42,6 +42,7 @@
 //! | `sqlite` (default) | SQLite through sqlx |
 //! | `postgres` | PostgreSQL through sqlx |
 //! | `mysql` | MySQL and MariaDB through sqlx |
+//! | `mongodb` | MongoDB through the official `mongodb` crate (`DbPool::connect("mongodb://host/DATABASE")`) |
 //! | `smtp` | `mail::SmtpMailer`: reset and verification mails over SMTP |
 //! | `docs-ui` | `openapi::docs_router`: Swagger UI from files compiled into the binary |
 //!

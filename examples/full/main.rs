@@ -3,7 +3,8 @@
 //! Run: `cargo run --example full`, then try
 //! `curl -si 127.0.0.1:8000/auth/register -H 'content-type: application/json' -d '{"email":"a@example.com","password":"a-password"}'`.
 //!
-//! Environment: `DATABASE_URL` (default `sqlite://test.db`; `postgres://…`, `mysql://…` too),
+//! Environment: `DATABASE_URL` (default `sqlite://test.db`; `postgres://…`, `mysql://…` and
+//! `mongodb://host:port/DATABASE` too),
 //! `JWT_SECRET` (random per process when unset), `PORT` (8000, bound on 127.0.0.1),
 //! `MAIL_OUTBOX` (a JSON-lines file of the mails the app would send), `ADMIN_EMAIL` and
 //! `ADMIN_PASSWORD` (a superuser made at start-up if missing), `ARGON2_MEMORY_KIB`,

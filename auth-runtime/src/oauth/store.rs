@@ -38,7 +38,7 @@ pub(crate) type StoredAccount = (String, String, String, String, Option<i64>, Op
 #[derive(Debug, Clone)]
 pub(crate) enum OAuthTables {
     /// In the SQL database.
-    Sql(SqlTables),
+    Sql(Box<SqlTables>),
     /// In the MongoDB database.
     #[cfg(feature = "mongodb")]
     Mongo(crate::mongo::MongoOAuth),
@@ -61,7 +61,7 @@ impl OAuthTables {
             let id_type = user_table.column(Role::Id).map_or(SqlType::I64, |c| c.ty);
             return Self::Mongo(crate::mongo::MongoOAuth::new(db, id_type));
         }
-        Self::Sql(SqlTables::new(pool, user_table))
+        Self::Sql(Box::new(SqlTables::new(pool, user_table)))
     }
 
     /// Creates the tables if missing (idempotent); after the user table.

@@ -38,6 +38,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
+#[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(dead_code))]
 fn decode_error(index: usize, message: String) -> sqlx::Error {
     sqlx::Error::ColumnDecode {
         index: index.to_string(),
@@ -45,6 +46,7 @@ fn decode_error(index: usize, message: String) -> sqlx::Error {
     }
 }
 
+#[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(dead_code))]
 fn parse_uuid(index: usize, text: &str) -> Result<uuid::Uuid, sqlx::Error> {
     uuid::Uuid::try_parse(text).map_err(|e| decode_error(index, format!("bad UUID: {e}")))
 }
