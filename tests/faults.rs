@@ -606,4 +606,33 @@ mod outage {
         outage(DbPool::MySql(pool), proxy).await;
         db.close().await;
     }
+
+    /// A MongoDB pool of `db` through a new proxy.
+    async fn mongo_through(db: &crate::common::mongo::MongoTestDb) -> (DbPool, Proxy) {
+        let proxy = Proxy::start(db.host_port()).await;
+        let pool = DbPool::connect(&db.url_through(&proxy, ACQUIRE))
+            .await
+            .expect("connect through the proxy");
+        (pool, proxy)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn mongodb_stopped_under_load_gives_503s_then_recovers() {
+        let Some(db) = crate::common::mongo::MongoTestDb::new().await else {
+            return;
+        };
+        let (pool, proxy) = mongo_through(&db).await;
+        outage_under_load(pool, proxy).await;
+        db.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sec_ops_02_every_route_answers_503_while_mongodb_is_down() {
+        let Some(db) = crate::common::mongo::MongoTestDb::new().await else {
+            return;
+        };
+        let (pool, proxy) = mongo_through(&db).await;
+        outage(pool, proxy).await;
+        db.close().await;
+    }
 }

@@ -43,7 +43,7 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 /// `url` with its `host:port` replaced by the proxy's address.
-fn through(url: &str, host_port: &str, proxy: &proxy::Proxy) -> String {
+pub(crate) fn through(url: &str, host_port: &str, proxy: &proxy::Proxy) -> String {
     assert!(
         url.contains(host_port),
         "the test database URL must name its host and port"

@@ -108,6 +108,21 @@ impl MongoTestDb {
         self.url.clone()
     }
 
+    /// The server's `host:port`.
+    pub fn host_port(&self) -> String {
+        super::proxy::host_port(&self.url, 27017)
+    }
+
+    /// The URL of this test database reached through `proxy`, giving up on the server
+    /// after `timeout` (server selection, connection) as a pool's acquire timeout does.
+    pub fn url_through(&self, proxy: &super::proxy::Proxy, timeout: Duration) -> String {
+        let ms = timeout.as_millis();
+        format!(
+            "{}?directConnection=true&serverSelectionTimeoutMS={ms}&connectTimeoutMS={ms}",
+            super::through(&self.url, &self.host_port(), proxy)
+        )
+    }
+
     pub async fn close(self) {
         let _ = self.db.database().drop().await;
         self.db.close().await;
