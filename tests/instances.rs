@@ -6,8 +6,8 @@
 //! - a deactivation through one locks the user out of both;
 //! - the same-email registration race split across both still yields one user and no 5xx.
 //!
-//! Runs on PostgreSQL and MariaDB (`AXUM_USERS_TEST_POSTGRES`, `AXUM_USERS_TEST_MYSQL`) with
-//! Redis (`AXUM_USERS_TEST_REDIS`): `cargo test --test instances`.
+//! Runs on PostgreSQL, MariaDB and MongoDB (`AXUM_USERS_TEST_POSTGRES`, `AXUM_USERS_TEST_MYSQL`,
+//! `AXUM_USERS_TEST_MONGODB`) with Redis (`AXUM_USERS_TEST_REDIS`): `cargo test --test instances`.
 
 mod common;
 
@@ -243,6 +243,15 @@ mod two {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn two_instances_on_one_mariadb_database() {
         let Some(db) = crate::common::MySqlDb::new().await else {
+            return;
+        };
+        two_instances(db.url()).await;
+        db.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_instances_on_one_mongodb_database() {
+        let Some(db) = crate::common::mongo::MongoTestDb::new().await else {
             return;
         };
         two_instances(db.url()).await;

@@ -465,3 +465,24 @@ on_every_database! {
     conflicts_on_update => update_conflicts;
     every_column_type => wide_types;
 }
+
+/// A `mongodb://` URL names its database in its path; without one it is `axum_users`.
+#[tokio::test]
+async fn mongodb_url_names_the_database() {
+    let Some(server) = common::mongo::server_url() else {
+        return;
+    };
+    for (url, name) in [
+        (format!("{server}/named_db"), "named_db"),
+        (server.clone(), axum_users::mongo::DEFAULT_DATABASE),
+        (format!("{server}/"), axum_users::mongo::DEFAULT_DATABASE),
+    ] {
+        let pool = DbPool::connect(&url).await.expect("connect");
+        let DbPool::MongoDb(db) = &pool else {
+            panic!("{url} gives a MongoDB pool");
+        };
+        assert_eq!(db.database().name(), name, "{url}");
+        assert_eq!(pool.dialect(), None);
+        pool.close().await;
+    }
+}

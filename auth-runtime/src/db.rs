@@ -79,7 +79,8 @@ macro_rules! sql_dispatch {
 impl DbPool {
     /// Connects to `url`: `sqlite://path` (file created if missing; foreign keys on, WAL,
     /// 5 s busy timeout), `sqlite::memory:`, `postgres://…`, `mysql://…` (MariaDB too) or
-    /// `mongodb://host[:port]/DATABASE` (feature `mongodb`; the database name is required).
+    /// `mongodb://host[:port]/DATABASE` (feature `mongodb`; database `axum_users` when the URL
+    /// names none).
     /// A scheme whose feature is not compiled in is refused with a clear error.
     ///
     /// ```
@@ -110,9 +111,6 @@ impl DbPool {
             #[cfg(feature = "mongodb")]
             "mongodb" => match crate::mongo::MongoDb::connect(url).await {
                 Ok(db) => Ok(Self::MongoDb(db)),
-                Err(crate::mongo::ConnectError::NoDatabase) => Err(sqlx::Error::Configuration(
-                    crate::mongo::ConnectError::NoDatabase.to_string().into(),
-                )),
                 Err(e) => Err(sqlx::Error::Io(std::io::Error::other(e))),
             },
             other => Err(sqlx::Error::Configuration(

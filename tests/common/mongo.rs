@@ -73,6 +73,17 @@ fn start_nx27017() -> Result<String, String> {
     ))
 }
 
+/// The test server's URL without a database (`None` after saying why, as the databases do).
+pub fn server_url() -> Option<String> {
+    match server() {
+        Ok(url) => Some(url.clone()),
+        Err(why) => {
+            super::unavailable("MongoDB", why);
+            None
+        }
+    }
+}
+
 /// A fresh MongoDB database, dropped by [`MongoTestDb::close`].
 pub struct MongoTestDb {
     pub pool: DbPool,
@@ -82,13 +93,7 @@ pub struct MongoTestDb {
 
 impl MongoTestDb {
     pub async fn new() -> Option<Self> {
-        let server = match server() {
-            Ok(url) => url.clone(),
-            Err(why) => {
-                super::unavailable("MongoDB", why);
-                return None;
-            }
-        };
+        let server = server_url()?;
         let url = format!("{server}/{}", super::unique_name());
         let pool = match DbPool::connect(&url).await {
             Ok(pool) => pool,

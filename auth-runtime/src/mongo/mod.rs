@@ -20,7 +20,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use auth_runtime::DbPool;
 //!
-//! // The database name is the path of the URL.
+//! // The database name is the path of the URL (`axum_users` without one).
 //! let pool = DbPool::connect("mongodb://127.0.0.1:27017/app").await?;
 //! assert!(matches!(pool, DbPool::MongoDb(_)));
 //! # Ok(()) }
@@ -57,6 +57,9 @@ pub const SEQUENCES: &str = "axum_users_sequences";
 /// The collection of linked OAuth accounts (feature `oauth`).
 const OAUTH_ACCOUNTS: &str = "oauth_account";
 
+/// The database of a `mongodb://` URL without a path.
+pub const DEFAULT_DATABASE: &str = "axum_users";
+
 /// MongoDB's duplicate-key error code.
 const DUPLICATE_KEY: i32 = 11000;
 
@@ -91,14 +94,16 @@ impl MongoDb {
     }
 
     /// Connects to `url` (`mongodb://host[:port]/DATABASE[?options]`): the database is the
-    /// path of the URL and must be given. Checks that the server answers (a `ping`).
+    /// path of the URL, [`DEFAULT_DATABASE`] when it has none. Checks that the server
+    /// answers (a `ping`).
     pub async fn connect(url: &str) -> Result<Self, ConnectError> {
         let options = mongodb::options::ClientOptions::parse(url)
             .await
             .map_err(ConnectError::Server)?;
-        let Some(name) = options.default_database.clone() else {
-            return Err(ConnectError::NoDatabase);
-        };
+        let name = options
+            .default_database
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
         let client = mongodb::Client::with_options(options).map_err(ConnectError::Server)?;
         let db = client.database(&name);
         db.run_command(doc! {"ping": 1})
@@ -126,9 +131,6 @@ impl MongoDb {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectError {
-    /// The URL names no database.
-    #[error("a mongodb:// URL must name its database, as in mongodb://127.0.0.1:27017/app")]
-    NoDatabase,
     /// The URL is malformed or the server did not answer.
     #[error("MongoDB: {0}")]
     Server(#[source] MongoError),
