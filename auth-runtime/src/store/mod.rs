@@ -133,10 +133,12 @@ impl StoreError {
     }
 }
 
-/// Where users live. One implementation, [`SqlxStore`], serves SQLite, PostgreSQL and
-/// MySQL/MariaDB; the trait exists so tests and other back ends can plug in.
+/// Where users live. [`SqlxStore`] serves SQLite, PostgreSQL and MySQL/MariaDB, and
+/// `mongo::MongoStore` (feature `mongodb`) MongoDB; [`crate::AnyStore`] is whichever of them a
+/// [`crate::DbPool`] names. Other back ends can plug in.
 ///
-/// Every write is one statement or one transaction: a failed write leaves nothing behind.
+/// Every write is one statement, one transaction or (MongoDB) one single-document write: a
+/// failed write leaves nothing behind.
 pub trait UserStore<U: AuthUser>: Clone + Send + Sync + 'static {
     /// Inserts `user` and returns it as stored: the id assigned (auto-increment ids),
     /// `created_at`/`updated_at` fields set to now. The email key is computed from
