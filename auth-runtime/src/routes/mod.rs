@@ -65,17 +65,40 @@ pub(crate) async fn finish(response: Response) -> Response {
 /// limit is a read buffer of about 400 KB, which lets a single 100 KB header through.
 pub const HEADER_LIMIT: usize = 32 * 1024;
 
-/// Refuses requests whose headers add up to more than [`HEADER_LIMIT`] bytes.
-async fn limit_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let size: usize = request
-        .headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
-    if size > HEADER_LIMIT {
-        return status_response(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+/// Refuses requests whose headers add up to more than [`HEADER_LIMIT`] bytes. A plain tower
+/// service rather than `middleware::from_fn`: it runs on every request, and `from_fn` boxes
+/// a future and clones the inner service each time.
+#[derive(Clone)]
+struct LimitHeaders<S>(S);
+
+impl<S> tower::Service<axum::extract::Request> for LimitHeaders<S>
+where
+    S: tower::Service<axum::extract::Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future =
+        futures_util::future::Either<std::future::Ready<Result<Response, S::Error>>, S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
     }
-    next.run(request).await
+
+    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
+        let size: usize = request
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        if size > HEADER_LIMIT {
+            let refused = status_response(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+            return futures_util::future::Either::Left(std::future::ready(Ok(refused)));
+        }
+        futures_util::future::Either::Right(self.0.call(request))
+    }
 }
 
 /// The layers of every axum-users router: oversized headers are refused (431), panics become
@@ -86,7 +109,7 @@ pub(crate) trait RouterExt {
 
 impl<S: Clone + Send + Sync + 'static> RouterExt for axum::Router<S> {
     fn with_common_layers(self) -> Self {
-        self.layer(axum::middleware::from_fn(limit_headers))
+        self.layer(tower::layer::layer_fn(LimitHeaders))
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(
                 |_: Box<dyn std::any::Any + Send + 'static>| {
                     tracing::error!("a request handler panicked");
