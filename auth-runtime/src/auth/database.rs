@@ -102,11 +102,7 @@ impl DatabaseTokens {
         let dialect = match pool {
             #[cfg(feature = "mongodb")]
             DbPool::MongoDb(db) => {
-                self.attached = Some(Attached::Mongo(crate::mongo::MongoTokens::new(
-                    db,
-                    self.lifetime,
-                    id_type,
-                )));
+                self.attached = Some(Attached::Mongo(crate::mongo::MongoTokens::new(db, id_type)));
                 return;
             }
             // Every other pool is a SQL one.
@@ -175,7 +171,7 @@ impl DatabaseTokens {
         let a = match self.attached()? {
             Attached::Sql(a) => a,
             #[cfg(feature = "mongodb")]
-            Attached::Mongo(m) => return m.migrate().await,
+            Attached::Mongo(m) => return m.migrate(self.lifetime).await,
         };
         for statement in &a.ddl {
             a.pool
@@ -186,17 +182,26 @@ impl DatabaseTokens {
         Ok(())
     }
 
+    /// The oldest creation time a token may have to be valid (`None`: no lifetime).
+    fn cutoff(&self) -> Option<time::OffsetDateTime> {
+        self.lifetime.map(|seconds| {
+            time_fmt::now()
+                - time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2))
+        })
+    }
+
     pub(crate) async fn write_token(&self, user_id: &Value) -> Result<String, StoreError> {
+        let token = random_token().map_err(|e| StoreError::Decode(e.to_string()))?;
+        let (hash, created) = (token_hash(&token), time_fmt::now());
         let a = match self.attached()? {
             Attached::Sql(a) => a,
             #[cfg(feature = "mongodb")]
-            Attached::Mongo(m) => return m.write(user_id).await,
+            Attached::Mongo(m) => return m.insert(hash, user_id, created).await.map(|()| token),
         };
-        let token = random_token().map_err(|e| StoreError::Decode(e.to_string()))?;
         let args = vec![
-            Value::Text(token_hash(&token)),
+            Value::Text(hash),
             user_id.clone(),
-            Value::Timestamp(time_fmt::now()),
+            Value::Timestamp(created),
         ];
         a.pool
             .execute(&a.insert, args)
@@ -206,16 +211,15 @@ impl DatabaseTokens {
     }
 
     pub(crate) async fn read_token(&self, token: &str) -> Result<Option<Value>, StoreError> {
+        let (hash, cutoff) = (token_hash(token), self.cutoff());
         let a = match self.attached()? {
             Attached::Sql(a) => a,
             #[cfg(feature = "mongodb")]
-            Attached::Mongo(m) => return m.read(token).await,
+            Attached::Mongo(m) => return m.find(hash, cutoff).await,
         };
-        let hash = Value::Text(token_hash(token));
-        let found = match self.lifetime {
-            Some(seconds) => {
-                let cutoff = time_fmt::now()
-                    - time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2));
+        let hash = Value::Text(hash);
+        let found = match cutoff {
+            Some(cutoff) => {
                 a.pool
                     .fetch_value(
                         &a.select_fresh,
@@ -233,7 +237,7 @@ impl DatabaseTokens {
         let a = match self.attached()? {
             Attached::Sql(a) => a,
             #[cfg(feature = "mongodb")]
-            Attached::Mongo(m) => return m.destroy(token).await,
+            Attached::Mongo(m) => return m.delete(token_hash(token)).await,
         };
         a.pool
             .execute(&a.delete, vec![Value::Text(token_hash(token))])
@@ -257,16 +261,14 @@ impl DatabaseTokens {
 
     /// Deletes expired rows; the number deleted (0 without a lifetime).
     pub(crate) async fn purge_expired(&self) -> Result<u64, StoreError> {
-        let Some(seconds) = self.lifetime else {
+        let Some(cutoff) = self.cutoff() else {
             return Ok(0);
         };
         let a = match self.attached()? {
             Attached::Sql(a) => a,
             #[cfg(feature = "mongodb")]
-            Attached::Mongo(m) => return m.purge_expired().await,
+            Attached::Mongo(m) => return m.purge(cutoff).await,
         };
-        let cutoff = time_fmt::now()
-            - time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2));
         a.pool
             .execute(&a.purge, vec![Value::Timestamp(cutoff)])
             .await

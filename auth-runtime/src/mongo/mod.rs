@@ -44,9 +44,8 @@ use time::OffsetDateTime;
 pub(crate) use oauth::MongoOAuth;
 pub(crate) use tokens::MongoTokens;
 
-use crate::email::{email_key, normalize_email};
-use crate::store::{StoreError, UserStore, check_changes, check_conditions};
-use crate::time_fmt;
+use crate::email::email_key;
+use crate::store::{StoreError, UserStore, prepare_insert, unique_keys, update_plan};
 use crate::user::{AuthUser, Changes, ColumnSpec, EMAIL_KEY_COLUMN, IdKind, Role, UserId};
 use crate::value::{SqlField, SqlType, Value};
 
@@ -402,9 +401,12 @@ impl<U: AuthUser> MongoStore<U> {
         U::from_values(values).map_err(StoreError::Decode)
     }
 
+    fn id_bson(id: &U::Id) -> Result<Bson, StoreError> {
+        to_bson(id.to_value()).ok_or_else(|| StoreError::Decode("a null id".into()))
+    }
+
     fn id_filter(id: &U::Id) -> Result<Document, StoreError> {
-        let id = to_bson(id.to_value()).ok_or_else(|| StoreError::Decode("a null id".into()))?;
-        Ok(doc! {"_id": id})
+        Ok(doc! {"_id": Self::id_bson(id)?})
     }
 
     async fn find_one(&self, filter: Document) -> Result<Option<U>, StoreError> {
@@ -457,15 +459,7 @@ impl<U: AuthUser> MongoStore<U> {
             return db(err);
         };
         let table = U::TABLE;
-        let candidates: Vec<(&str, &'static str)> = std::iter::once((EMAIL_KEY_COLUMN, "email"))
-            .chain(
-                table
-                    .columns
-                    .iter()
-                    .filter(|c| c.unique && c.role != Role::Id)
-                    .map(|c| (c.name, c.field)),
-            )
-            .collect();
+        let candidates = unique_keys::<U>();
         for &(column, field) in &candidates {
             // MongoDB: "E11000 duplicate key error collection: db.user index: uq_user_email_key
             // dup key: { email_key: "…" }". nx-27017 (the test server) ignores index names and
@@ -498,15 +492,13 @@ impl<U: AuthUser> MongoStore<U> {
 
 impl<U: AuthUser> UserStore<U> for MongoStore<U> {
     async fn create(&self, mut user: U) -> Result<U, StoreError> {
-        let normalized = normalize_email(user.email())?;
-        user.set_email(normalized.display);
-        user.touch(time_fmt::now(), true);
+        let key = prepare_insert(&mut user)?;
         if U::TABLE.id_kind == IdKind::AutoIncrement {
             let id = U::Id::from_generated(self.next_id().await?)
                 .ok_or_else(|| StoreError::Decode("the id sequence gave a bad id".into()))?;
             user.set_id(id);
         }
-        let doc = Self::document(&user, normalized.key.clone());
+        let doc = Self::document(&user, key.clone());
         if let Err(err) = self.users.insert_one(&doc).await {
             let mut attempted: Vec<(&'static str, Value)> = U::TABLE
                 .columns
@@ -514,7 +506,7 @@ impl<U: AuthUser> UserStore<U> for MongoStore<U> {
                 .map(|c| c.name)
                 .zip(user.to_values())
                 .collect();
-            attempted.push((EMAIL_KEY_COLUMN, Value::Text(normalized.key)));
+            attempted.push((EMAIL_KEY_COLUMN, Value::Text(key)));
             return Err(self.write_error(err, &attempted).await);
         }
         // What a later read returns (timestamps at millisecond precision).
@@ -538,16 +530,7 @@ impl<U: AuthUser> UserStore<U> for MongoStore<U> {
         changes: &Changes,
         conditions: &Changes,
     ) -> Result<Option<U>, StoreError> {
-        let mut sets = check_changes::<U>(changes)?;
-        let conditions = check_conditions::<U>(conditions)?;
-        let now = time_fmt::now();
-        for column in U::TABLE
-            .columns
-            .iter()
-            .filter(|c| c.role == Role::UpdatedAt)
-        {
-            sets.push((column.name, Value::Timestamp(now)));
-        }
+        let (sets, conditions) = update_plan::<U>(changes, conditions)?;
         if sets.is_empty() {
             return self.get(id).await;
         }
@@ -595,14 +578,17 @@ impl<U: AuthUser> UserStore<U> for MongoStore<U> {
     }
 
     async fn delete(&self, id: &U::Id) -> Result<bool, StoreError> {
-        let filter = Self::id_filter(id)?;
-        let done = self.users.delete_one(filter).await.map_err(db)?;
+        let user_id = Self::id_bson(id)?;
+        let done = self
+            .users
+            .delete_one(doc! {"_id": user_id.clone()})
+            .await
+            .map_err(db)?;
         if done.deleted_count == 0 {
             return Ok(false);
         }
         // What a foreign key's ON DELETE CASCADE does in SQL. A token or link left behind by a
         // failure here names a user who is gone, and is refused as such.
-        let user_id = to_bson(id.to_value()).unwrap_or(Bson::Null);
         for collection in [tokens::COLLECTION, OAUTH_ACCOUNTS] {
             self.db
                 .collection(collection)

@@ -13,15 +13,11 @@ use mongodb::options::IndexOptions;
 
 use super::{MongoDb, OAUTH_ACCOUNTS, db, duplicate_key, ensure_index, from_bson, index, to_bson};
 use crate::auth::database::token_hash;
-use crate::oauth::store::{AccountRow, Grant, LinkError, StoredAccount};
+use crate::oauth::store::{AccountRow, Grant, LinkError, StoredAccount, now};
 use crate::store::StoreError;
 use crate::value::{SqlType, Value};
 
 const STATES: &str = "oauth_state";
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
 
 fn text(doc: &Document, field: &str) -> Option<String> {
     doc.get_str(field).ok().map(str::to_owned)

@@ -1,16 +1,16 @@
 //! The access tokens of the database strategy in the `accesstoken` collection:
-//! `{_id: <SHA-256 of the token, hex>, user_id, created_at}`.
+//! `{_id: <SHA-256 of the token, hex>, user_id, created_at}`. `auth::DatabaseTokens` makes
+//! the tokens, their digests and the lifetime's cutoff; this stores and finds them.
 
 use std::time::Duration;
 
 use mongodb::Collection;
 use mongodb::bson::{Document, doc};
 use mongodb::options::IndexOptions;
+use time::OffsetDateTime;
 
 use super::{MongoDb, date, db, ensure_index, from_bson, index, to_bson};
-use crate::auth::database::{random_token, token_hash};
 use crate::store::StoreError;
-use crate::time_fmt;
 use crate::value::{SqlType, Value};
 
 /// The collection of the tokens.
@@ -19,30 +19,21 @@ pub(crate) const COLLECTION: &str = "accesstoken";
 #[derive(Clone)]
 pub(crate) struct MongoTokens {
     tokens: Collection<Document>,
-    lifetime: Option<u64>,
     id_type: SqlType,
 }
 
 impl MongoTokens {
-    pub(crate) fn new(db: &MongoDb, lifetime: Option<u64>, id_type: SqlType) -> Self {
+    pub(crate) fn new(db: &MongoDb, id_type: SqlType) -> Self {
         Self {
             tokens: db.collection(COLLECTION),
-            lifetime,
             id_type,
         }
     }
 
-    fn cutoff(&self) -> Option<time::OffsetDateTime> {
-        self.lifetime.map(|seconds| {
-            time_fmt::now()
-                - time::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2))
-        })
-    }
-
     /// The indexes: by user (logout everywhere, deletion) and by creation time, an expiry
-    /// index when tokens have a lifetime (the server deletes expired tokens by itself; reads
-    /// check the age all the same, since the server purges only once a minute).
-    pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
+    /// index when tokens have a `lifetime` in seconds (the server deletes expired tokens by
+    /// itself; reads check the age all the same, since the server purges only once a minute).
+    pub(crate) async fn migrate(&self, lifetime: Option<u64>) -> Result<(), StoreError> {
         ensure_index(
             &self.tokens,
             index(
@@ -54,7 +45,7 @@ impl MongoTokens {
         .await
         .map_err(db)?;
         let mut options = IndexOptions::default();
-        options.expire_after = self.lifetime.map(Duration::from_secs);
+        options.expire_after = lifetime.map(Duration::from_secs);
         ensure_index(
             &self.tokens,
             index(doc! {"created_at": 1}, "ix_accesstoken_created_at", options),
@@ -63,24 +54,29 @@ impl MongoTokens {
         .map_err(db)
     }
 
-    pub(crate) async fn write(&self, user_id: &Value) -> Result<String, StoreError> {
-        let token = random_token().map_err(|e| StoreError::Decode(e.to_string()))?;
+    pub(crate) async fn insert(
+        &self,
+        hash: String,
+        user_id: &Value,
+        created: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let user_id = to_bson(user_id.clone())
             .ok_or_else(|| StoreError::Decode("a token for a null user id".into()))?;
         self.tokens
-            .insert_one(doc! {
-                "_id": token_hash(&token),
-                "user_id": user_id,
-                "created_at": date(time_fmt::now()),
-            })
+            .insert_one(doc! {"_id": hash, "user_id": user_id, "created_at": date(created)})
             .await
             .map_err(db)?;
-        Ok(token)
+        Ok(())
     }
 
-    pub(crate) async fn read(&self, token: &str) -> Result<Option<Value>, StoreError> {
-        let mut filter = doc! {"_id": token_hash(token)};
-        if let Some(cutoff) = self.cutoff() {
+    /// The user of the token with digest `hash`, if it was created at `cutoff` or later.
+    pub(crate) async fn find(
+        &self,
+        hash: String,
+        cutoff: Option<OffsetDateTime>,
+    ) -> Result<Option<Value>, StoreError> {
+        let mut filter = doc! {"_id": hash};
+        if let Some(cutoff) = cutoff {
             filter.insert("created_at", doc! {"$gte": date(cutoff)});
         }
         let Some(found) = self.tokens.find_one(filter).await.map_err(db)? else {
@@ -91,9 +87,9 @@ impl MongoTokens {
             .map_err(StoreError::Decode)
     }
 
-    pub(crate) async fn destroy(&self, token: &str) -> Result<(), StoreError> {
+    pub(crate) async fn delete(&self, hash: String) -> Result<(), StoreError> {
         self.tokens
-            .delete_one(doc! {"_id": token_hash(token)})
+            .delete_one(doc! {"_id": hash})
             .await
             .map_err(db)?;
         Ok(())
@@ -111,10 +107,8 @@ impl MongoTokens {
         Ok(done.deleted_count)
     }
 
-    pub(crate) async fn purge_expired(&self) -> Result<u64, StoreError> {
-        let Some(cutoff) = self.cutoff() else {
-            return Ok(0);
-        };
+    /// Deletes the tokens created before `cutoff`.
+    pub(crate) async fn purge(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
         let done = self
             .tokens
             .delete_many(doc! {"created_at": {"$lt": date(cutoff)}})

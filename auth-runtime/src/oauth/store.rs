@@ -143,7 +143,8 @@ fn db(e: sqlx::Error) -> StoreError {
     StoreError::Database(e)
 }
 
-fn now() -> i64 {
+/// The current Unix time in seconds (expiry of states and provider tokens).
+pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 

@@ -21,8 +21,51 @@ use crate::value::Value;
 
 static NO_CONDITIONS: Changes = Changes::new();
 
+/// Readies `user` for an insert: its email in stored form, its timestamps set to now; the
+/// email's normalized key, which the insert stores beside it.
+pub(crate) fn prepare_insert<U: AuthUser>(user: &mut U) -> Result<String, StoreError> {
+    let normalized = normalize_email(user.email())?;
+    user.set_email(normalized.display);
+    user.touch(crate::time_fmt::now(), true);
+    Ok(normalized.key)
+}
+
+/// What an `update_if` writes and checks: the checked changes plus every `updated_at`
+/// column set to now, and the checked conditions.
+#[allow(clippy::type_complexity)]
+pub(crate) fn update_plan<U: AuthUser>(
+    changes: &Changes,
+    conditions: &Changes,
+) -> Result<(Vec<(&'static str, Value)>, Vec<(&'static str, Value)>), StoreError> {
+    let mut sets = check_changes::<U>(changes)?;
+    let conditions = check_conditions::<U>(conditions)?;
+    let now = crate::time_fmt::now();
+    for column in U::TABLE
+        .columns
+        .iter()
+        .filter(|c| c.role == Role::UpdatedAt)
+    {
+        sets.push((column.name, Value::Timestamp(now)));
+    }
+    Ok((sets, conditions))
+}
+
+/// The unique keys a duplicate can be on, as (column, JSON field): the email key first, then
+/// the `unique` columns in order.
+pub(crate) fn unique_keys<U: AuthUser>() -> Vec<(&'static str, &'static str)> {
+    std::iter::once((EMAIL_KEY_COLUMN, "email"))
+        .chain(
+            U::TABLE
+                .columns
+                .iter()
+                .filter(|c| c.unique)
+                .map(|c| (c.name, c.field)),
+        )
+        .collect()
+}
+
 /// The conditions of an `update_if`, checked: known columns (or the email key), no `NULL`.
-pub(crate) fn check_conditions<U: AuthUser>(
+fn check_conditions<U: AuthUser>(
     conditions: &Changes,
 ) -> Result<Vec<(&'static str, Value)>, StoreError> {
     conditions
@@ -41,9 +84,7 @@ pub(crate) fn check_conditions<U: AuthUser>(
 
 /// The changes of an update, checked: settable columns only, `NULL` only where allowed; an
 /// email change also sets the email key.
-pub(crate) fn check_changes<U: AuthUser>(
-    changes: &Changes,
-) -> Result<Vec<(&'static str, Value)>, StoreError> {
+fn check_changes<U: AuthUser>(changes: &Changes) -> Result<Vec<(&'static str, Value)>, StoreError> {
     let table: &TableSpec = U::TABLE;
     let mut out = Vec::with_capacity(changes.len() + 2);
     for (column, value) in changes.iter() {

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use sqlx::{AssertSqlSafe, Database, Executor, Pool};
 
 use super::{Backend, Statements, StoreError, UserStore};
-use crate::email::{email_key, normalize_email};
-use crate::time_fmt;
+use crate::email::email_key;
 use crate::user::{AuthUser, Changes, EMAIL_KEY_COLUMN, IdKind, Role, UserId};
 use crate::value::{SqlField, SqlType, Value};
 
@@ -114,14 +113,7 @@ where
             return db(err);
         }
         let table = U::TABLE;
-        let candidates = std::iter::once((EMAIL_KEY_COLUMN, "email")).chain(
-            table
-                .columns
-                .iter()
-                .filter(|c| c.unique)
-                .map(|c| (c.name, c.field)),
-        );
-        let candidates: Vec<_> = candidates.collect();
+        let candidates = super::unique_keys::<U>();
         let message = dbe.message();
         for &(column, field) in &candidates {
             let constraint = table.constraint_name(column);
@@ -160,9 +152,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
     async fn create(&self, mut user: U) -> Result<U, StoreError> {
-        let normalized = normalize_email(user.email())?;
-        user.set_email(normalized.display);
-        user.touch(time_fmt::now(), true);
+        let key = super::prepare_insert(&mut user)?;
         let table = U::TABLE;
         let auto_id = table.id_kind == IdKind::AutoIncrement;
         let mut attempted: Vec<(&'static str, Value)> = table
@@ -172,7 +162,7 @@ where
             .filter(|(c, _)| !(auto_id && c.role == Role::Id))
             .map(|(c, v)| (c.name, v))
             .collect();
-        attempted.push((EMAIL_KEY_COLUMN, Value::Text(normalized.key)));
+        attempted.push((EMAIL_KEY_COLUMN, Value::Text(key)));
         let mut query = sqlx::query(AssertSqlSafe(self.sql.insert.clone()));
         for (_, value) in &attempted {
             query = DB::bind_value(query, value.clone());
@@ -225,16 +215,7 @@ where
         changes: &Changes,
         conditions: &Changes,
     ) -> Result<Option<U>, StoreError> {
-        let mut sets = super::check_changes::<U>(changes)?;
-        let conditions = super::check_conditions::<U>(conditions)?;
-        let now = time_fmt::now();
-        for col in U::TABLE
-            .columns
-            .iter()
-            .filter(|c| c.role == Role::UpdatedAt)
-        {
-            sets.push((col.name, Value::Timestamp(now)));
-        }
+        let (sets, conditions) = super::update_plan::<U>(changes, conditions)?;
         if sets.is_empty() {
             return self.get(id).await;
         }
