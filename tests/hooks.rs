@@ -150,3 +150,47 @@ async fn hooks_fire_with_their_arguments() {
     assert_eq!(hooks.of("after_delete"), vec![json!("h@example.com")]);
     db.close().await;
 }
+
+/// A hook that panics costs its request a JSON 500 with the routers' headers, and nothing
+/// else: the server keeps answering, and no user was created.
+#[tokio::test]
+async fn a_panicking_hook_gives_a_json_500_and_the_server_goes_on() {
+    let db = common::SqliteDb::new().await;
+    let (s, _hooks) = hooked_server(db.pool.clone()).await;
+    let register = |password: &str| {
+        s.client
+            .post(s.at("/auth/register"))
+            .json(&json!({"email": "p@example.com", "password": password}))
+            .send()
+    };
+
+    let response = register(common::users::PANICKING_PASSWORD)
+        .await
+        .expect("register");
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(
+        response.json::<Value>().await.expect("json"),
+        json!({"detail": "Internal Server Error"})
+    );
+    assert!(
+        s.users
+            .get_by_email("p@example.com")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+
+    let again = register("a-fine-password").await.expect("register");
+    assert_eq!(again.status(), StatusCode::CREATED);
+    db.close().await;
+}

@@ -326,9 +326,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .merge(axum_users::openapi::document_router("/openapi.json", &doc)?)
         .merge(axum_users::openapi::docs_router("/docs", "/openapi.json"))
         .fallback(axum_users::routes::not_found)
-        .layer(axum::middleware::map_response(
-            axum_users::routes::json_errors,
-        ))
+        .layer(axum_users::routes::json_errors_layer())
         .with_state(users.clone());
 
     let addr = SocketAddr::from(([127, 0, 0, 1], port));

@@ -222,9 +222,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .merge(pages::router(oidc.is_some()).with_state(users.clone()))
         .fallback(axum_users::routes::not_found)
         .layer(users.csrf_layer()?)
-        .layer(axum::middleware::map_response(
-            axum_users::routes::json_errors,
-        ));
+        .layer(axum_users::routes::json_errors_layer());
 
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr).await?;

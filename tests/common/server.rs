@@ -126,9 +126,7 @@ pub fn full_app<U: axum_users::AuthUser>(users: &Users<U>) -> Router {
         .nest("/users", users.users_router())
         .route("/authenticated-route", get(hello::<U>))
         .fallback(axum_users::routes::not_found)
-        .layer(axum::middleware::map_response(
-            axum_users::routes::json_errors,
-        ))
+        .layer(axum_users::routes::json_errors_layer())
         .with_state(users.clone())
 }
 

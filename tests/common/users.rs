@@ -151,6 +151,10 @@ impl RecordingHooks {
     }
 }
 
+/// The password whose validation panics in [`RecordingHooks`].
+#[allow(dead_code)]
+pub const PANICKING_PASSWORD: &str = "panic-in-the-hook";
+
 use axum_users::hooks::{HookError, PasswordSubject, RequestContext, UpdateRecord, UserHooks};
 use serde_json::json;
 
@@ -160,6 +164,8 @@ impl UserHooks<HookedUser> for RecordingHooks {
         password: &str,
         _subject: PasswordSubject<'_, HookedUser>,
     ) -> Result<(), String> {
+        // A hook that fails the worst way, for the routers' panic guard.
+        assert!(password != PANICKING_PASSWORD, "a hook panicked on purpose");
         if password.contains("password123") {
             Err("Password is too common".into())
         } else {

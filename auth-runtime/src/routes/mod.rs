@@ -8,10 +8,16 @@ mod recovery;
 mod register;
 mod users;
 
+use std::future::{Ready, ready};
+use std::panic::AssertUnwindSafe;
+use std::task::{Context, Poll};
+
 use axum::body::{Body, Bytes};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt as _;
+use futures_util::future::Either;
 
 use crate::error::{Error, status_response};
 use crate::user::AuthUser;
@@ -28,8 +34,27 @@ pub async fn not_found() -> Response {
 }
 
 /// Gives an empty-bodied 404 or 405 (axum's defaults) the JSON body of the contract,
-/// keeping its headers (such as `Allow`). Install with `axum::middleware::map_response`.
+/// keeping its headers (such as `Allow`). Install with `axum::middleware::map_response`, or
+/// use [`json_errors_layer`], which does the same without boxing a future per request.
 pub async fn json_errors(response: Response) -> Response {
+    with_json_errors(response)
+}
+
+/// [`json_errors`] as a tower layer for the whole application: bare 404 and 405 responses
+/// (an unknown method on a known path, for instance) get the contract's JSON body. A plain
+/// [`MapResponseLayer`](tower::util::MapResponseLayer): no boxed future, no service clone
+/// per request.
+///
+/// ```
+/// let app: axum::Router = axum::Router::new()
+///     .fallback(auth_runtime::routes::not_found)
+///     .layer(auth_runtime::routes::json_errors_layer());
+/// ```
+pub fn json_errors_layer() -> tower::util::MapResponseLayer<fn(Response) -> Response> {
+    tower::util::MapResponseLayer::new(with_json_errors as fn(Response) -> Response)
+}
+
+fn with_json_errors(response: Response) -> Response {
     let status = response.status();
     let bare = !response.headers().contains_key(header::CONTENT_TYPE);
     if bare
@@ -49,8 +74,8 @@ pub async fn json_errors(response: Response) -> Response {
 
 /// Every response of an axum-users router: JSON bodies for bare 404/405, and
 /// `Cache-Control: no-store`, `X-Content-Type-Options: nosniff`.
-pub(crate) async fn finish(response: Response) -> Response {
-    let mut response = json_errors(response).await;
+fn finish(response: Response) -> Response {
+    let mut response = with_json_errors(response);
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
@@ -65,25 +90,43 @@ pub(crate) async fn finish(response: Response) -> Response {
 /// limit is a read buffer of about 400 KB, which lets a single 100 KB header through.
 pub const HEADER_LIMIT: usize = 32 * 1024;
 
-/// Refuses requests whose headers add up to more than [`HEADER_LIMIT`] bytes. A plain tower
-/// service rather than `middleware::from_fn`: it runs on every request, and `from_fn` boxes
-/// a future and clones the inner service each time.
-#[derive(Clone)]
-struct LimitHeaders<S>(S);
+/// The JSON 500 of a handler that panicked.
+fn panicked() -> Response {
+    tracing::error!("a request handler panicked");
+    status_response(StatusCode::INTERNAL_SERVER_ERROR)
+}
 
-impl<S> tower::Service<axum::extract::Request> for LimitHeaders<S>
+/// What [`Common`] makes of the inner future's outcome: the response finished, or a JSON 500
+/// for a panic.
+fn settle<E>(outcome: std::thread::Result<Result<Response, E>>) -> Result<Response, E> {
+    match outcome {
+        Ok(result) => result.map(finish),
+        Err(_) => Ok(finish(panicked())),
+    }
+}
+
+type Settled<F, E> = futures_util::future::Map<
+    futures_util::future::CatchUnwind<AssertUnwindSafe<F>>,
+    fn(std::thread::Result<Result<Response, E>>) -> Result<Response, E>,
+>;
+
+/// The layers of every axum-users router as one tower service: requests whose headers add up
+/// to more than [`HEADER_LIMIT`] bytes are refused (431), a panic becomes a JSON 500, and
+/// every response goes through [`finish`]. One service rather than a layer each: axum boxes
+/// each layer of a router around every route, and `middleware::map_response` or
+/// tower-http's `CatchPanic` add a boxed future or body per request, on every request.
+#[derive(Clone)]
+struct Common<S>(S);
+
+impl<S> tower::Service<axum::extract::Request> for Common<S>
 where
     S: tower::Service<axum::extract::Request, Response = Response>,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future =
-        futures_util::future::Either<std::future::Ready<Result<Response, S::Error>>, S::Future>;
+    type Future = Either<Ready<Result<Response, S::Error>>, Settled<S::Future, S::Error>>;
 
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), Self::Error>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.0.poll_ready(cx)
     }
 
@@ -95,28 +138,29 @@ where
             .sum();
         if size > HEADER_LIMIT {
             let refused = status_response(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
-            return futures_util::future::Either::Left(std::future::ready(Ok(refused)));
+            return Either::Left(ready(Ok(finish(refused))));
         }
-        futures_util::future::Either::Right(self.0.call(request))
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(request))) {
+            Ok(future) => Either::Right(
+                AssertUnwindSafe(future)
+                    .catch_unwind()
+                    .map(settle::<S::Error> as fn(_) -> _),
+            ),
+            Err(_) => Either::Left(ready(Ok(finish(panicked())))),
+        }
     }
 }
 
 /// The layers of every axum-users router: oversized headers are refused (431), panics become
-/// a JSON 500, then [`finish`].
+/// a JSON 500, then [`finish`]; see [`Common`].
 pub(crate) trait RouterExt {
     fn with_common_layers(self) -> Self;
 }
 
 impl<S: Clone + Send + Sync + 'static> RouterExt for axum::Router<S> {
     fn with_common_layers(self) -> Self {
-        self.layer(tower::layer::layer_fn(LimitHeaders))
-            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-                |_: Box<dyn std::any::Any + Send + 'static>| {
-                    tracing::error!("a request handler panicked");
-                    status_response(StatusCode::INTERNAL_SERVER_ERROR)
-                },
-            ))
-            .layer(axum::middleware::map_response(finish))
+        self.layer(tower::layer::layer_fn(Common))
     }
 }
 

@@ -3,7 +3,6 @@
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -51,7 +50,11 @@ fn path_id(path: PathId) -> Option<String> {
     path.ok().map(|Path(id)| id)
 }
 
-async fn get_me<U: AuthUser>(State(state): State<UsersState<U>>, parts: Parts) -> Response {
+// The handlers take the whole request and split it, rather than extract `Parts`: that
+// extractor clones the headers and extensions of every request.
+
+async fn get_me<U: AuthUser>(State(state): State<UsersState<U>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
     respond(
         async {
             let found = state.users.require(&parts, state.me()).await?;
@@ -82,7 +85,8 @@ async fn patch_me<U: AuthUser>(State(state): State<UsersState<U>>, request: Requ
 
 /// `DELETE /users/me` behaves as `DELETE /users/{id}` with id `me`: 401, 403 for a
 /// non-superuser, 404 for a superuser.
-async fn delete_me<U: AuthUser>(State(state): State<UsersState<U>>, parts: Parts) -> Response {
+async fn delete_me<U: AuthUser>(State(state): State<UsersState<U>>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
     respond(
         async {
             state.users.require(&parts, state.admin()).await?;
@@ -95,8 +99,9 @@ async fn delete_me<U: AuthUser>(State(state): State<UsersState<U>>, parts: Parts
 async fn get_user<U: AuthUser>(
     State(state): State<UsersState<U>>,
     path: PathId,
-    parts: Parts,
+    request: Request,
 ) -> Response {
+    let (parts, _) = request.into_parts();
     respond(
         async {
             state.users.require(&parts, state.admin()).await?;
@@ -134,8 +139,9 @@ async fn patch_user<U: AuthUser>(
 async fn delete_user<U: AuthUser>(
     State(state): State<UsersState<U>>,
     path: PathId,
-    parts: Parts,
+    request: Request,
 ) -> Response {
+    let (parts, _) = request.into_parts();
     respond(
         async {
             state.users.require(&parts, state.admin()).await?;
