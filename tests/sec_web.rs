@@ -1261,8 +1261,8 @@ async fn input_huge_header<P: Into<DbPool>>(pool: P) {
 async fn input_login_flood<P: Into<DbPool>>(pool: P) {
     let inbox = Inbox::default();
     // Real argon2 cost and the default queue (64 per worker): the flood queues and overflows.
-    // Background priority is off: on a CI machine saturated by other work, SCHED_IDLE
-    // hashing threads may starve and the test would only measure that machine.
+    // Background priority is off: on a CI machine saturated by other work, nice-19 hashing
+    // threads get a sliver of the CPU and the test would only measure that machine.
     let hashing = HashingConfig {
         workers: 2,
         background_priority: false,

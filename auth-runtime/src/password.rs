@@ -52,12 +52,13 @@ pub struct HashingConfig {
     /// goes back to its small footprint (default 2 s; `None` keeps the memory for good).
     /// The first hash after that pays for the allocation again.
     pub release_after: Option<Duration>,
-    /// Run the hashing threads in the background (on Linux the `SCHED_IDLE` policy;
-    /// elsewhere nothing changes): any request thread that wakes up preempts a hash, so
-    /// cheap requests keep their latency during a login flood, while hashing still gets
-    /// every cycle nothing else wants (all of them when only logins run). The price: on a
-    /// machine whose CPUs other work saturates, logins slow down first and may end in 503.
-    /// `false` makes hashing share the CPU equally. Default `true`.
+    /// Run the hashing threads in the background (on Linux the lowest priority of the
+    /// normal policy, nice 19; elsewhere nothing changes): any request thread that wakes up
+    /// preempts a hash, so cheap requests keep their latency during a login flood, while
+    /// hashing gets every cycle nothing else wants (all of them when only logins run) and a
+    /// small share otherwise. The price: on a machine whose CPUs other work saturates,
+    /// logins slow down first and may end in 503. `false` makes hashing share the CPU
+    /// equally. Default `true`.
     pub background_priority: bool,
 }
 
@@ -394,7 +395,16 @@ impl PasswordHasher {
     }
 }
 
-/// Puts the calling (hashing) thread behind request handling: on Linux, `SCHED_IDLE`.
+/// Puts the calling (hashing) thread behind request handling: on Linux, the lowest priority
+/// of the normal policy (nice 19).
+///
+/// Not `SCHED_IDLE`: a `SCHED_IDLE` thread gets no CPU at all while other work keeps every
+/// core busy, and one preempted while it holds a lock that request threads also take (the
+/// allocator's, the kernel's memory-map lock while it maps or frees its buffer, the job
+/// channel's, the runtime's wake queue) stalls them for as long (on PostgreSQL, where the
+/// database's processes keep the cores busy, logins waited up to 10 s and a `/users/me` 0.9 s
+/// in a login flood). At nice 19 any request thread that wakes up still preempts a hash, and
+/// the hash keeps a small share of the CPU.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
@@ -402,12 +412,10 @@ fn lower_priority() {
             NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
             set_thread_priority_and_policy, thread_native_id,
         };
-        // Any thread that wakes up preempts a SCHED_IDLE one, so a cheap request never
-        // waits for a hash's time slice; hashing still gets every cycle nobody else wants.
         if let Err(e) = set_thread_priority_and_policy(
             thread_native_id(),
             ThreadPriority::Min,
-            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle),
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
         ) {
             tracing::warn!(error = %e, "could not lower the priority of a hashing thread");
         }
@@ -1235,6 +1243,25 @@ mod tests {
         assert!(!hasher.needs_rehash(&hasher.inner.dummy));
         hasher.verify_dummy("anything").await.expect("dummy verify");
         hasher.verify_dummy("").await.expect("dummy verify");
+    }
+
+    /// A background hashing thread runs under the normal policy at nice 19, never
+    /// `SCHED_IDLE` (which can starve it while it holds a lock request threads need).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn background_threads_run_at_nice_19_under_the_normal_policy() {
+        let (nice, policy) = std::thread::spawn(|| {
+            lower_priority();
+            let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("stat");
+            // The fields after the command name, which is in parentheses: field 3 comes first.
+            let after = stat.rsplit_once(')').expect("comm").1;
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            (fields[19 - 3].to_owned(), fields[41 - 3].to_owned())
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(nice, "19");
+        assert_eq!(policy, "0", "SCHED_OTHER");
     }
 
     /// Runs one hash on a worker, waits `idle`, stops it; whether it still holds memory.
