@@ -151,12 +151,11 @@ impl RecordingHooks {
     }
 }
 
-/// The password whose validation panics in [`RecordingHooks`].
-#[allow(dead_code)]
-pub const PANICKING_PASSWORD: &str = "panic-in-the-hook";
-
 use axum_users::hooks::{HookError, PasswordSubject, RequestContext, UpdateRecord, UserHooks};
 use serde_json::json;
+
+/// The password whose validation panics in [`RecordingHooks`].
+pub const PANICKING_PASSWORD: &str = "panic-in-the-hook";
 
 impl UserHooks<HookedUser> for RecordingHooks {
     async fn validate_password(

@@ -1,4 +1,7 @@
 //! The users router: `/me` and `/{id}` (§2.2, §7.5).
+//!
+//! The handlers take the whole request and split it rather than extract `Parts`: that
+//! extractor clones the headers and extensions of every request.
 
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -49,9 +52,6 @@ type PathId = Result<Path<String>, axum::extract::rejection::PathRejection>;
 fn path_id(path: PathId) -> Option<String> {
     path.ok().map(|Path(id)| id)
 }
-
-// The handlers take the whole request and split it, rather than extract `Parts`: that
-// extractor clones the headers and extensions of every request.
 
 async fn get_me<U: AuthUser>(State(state): State<UsersState<U>>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
